@@ -1,0 +1,56 @@
+"""The JSON API (``/api/v1/``): one NinjaAPI, routers from the apps, errors mapped in one place."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+from ninja.errors import ValidationError as NinjaValidationError
+
+from shebao.catalog.api import router as catalog_router
+from shebao.core.errors import ApplicationError
+
+class ChineseJSONRenderer(JSONRenderer):
+    """UTF-8 JSON without \\u escapes, so responses are readable as they are."""
+
+    json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012
+
+
+api = NinjaAPI(
+    renderer=ChineseJSONRenderer(),
+    title="shebao 社保经办服务平台 API",
+    version="1",
+    description="Catalog of the 社会保险公共服务事项清单和办事指南, offices, and (later) cases.",
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    body: dict[str, object] = {"error": exc.code, "message": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    body.update(exc.extra)
+    return api.create_response(request, body, status=exc.http_status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    """422 that names each bad parameter in words, not only as a location path."""
+    problems = []
+    for err in exc.errors:
+        # ninja reports e.g. ("query", "filters", "mode", 0); people want "mode".
+        loc = [
+            str(part) for part in err.get("loc", [])
+            if part not in ("query", "path", "body", "filters") and not isinstance(part, int)
+        ]
+        problems.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+    fields = "、".join(p["field"] for p in problems if p["field"]) or "请求"
+    return api.create_response(
+        request,
+        {"error": "validation_failed", "message": f"参数不合法：{fields}", "detail": problems},
+        status=422,
+    )
+
+
+api.add_router("/", catalog_router)

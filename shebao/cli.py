@@ -1,0 +1,138 @@
+"""The ``shebao`` command.
+
+Each sub-command prepares Django (settings, migrations where it writes) and hands over to a
+function in the app that owns the work, so this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _setup_django(*, migrate: bool) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def _ensure_catalog() -> None:
+    """Commands that read the catalog load the bundled edition into an empty database first."""
+    from shebao.catalog.services import catalog_ensure_loaded
+
+    catalog_ensure_loaded()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    _ensure_catalog()
+    if args.demo:
+        from shebao.core.demo import demo_seed
+
+        demo_seed()
+    from django.core.wsgi import get_wsgi_application
+    from waitress import serve
+
+    # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
+    # is the same server on a laptop and behind the bureau's reverse proxy.
+    print(f"shebao: serving http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    serve(get_wsgi_application(), host=args.host, port=args.port, threads=8, ident="shebao")
+    return 0
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    from shebao.catalog.cli import catalog_import_command
+
+    return catalog_import_command(path=args.path, dry_run=args.dry_run, out=sys.stdout)
+
+
+def cmd_catalog_export(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    _ensure_catalog()
+    from shebao.catalog.cli import catalog_export_command
+
+    return catalog_export_command(fmt=args.format, out_path=args.out, version=args.version)
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    from shebao.workdays.cli import deadline_command
+
+    return deadline_command(start=args.start, rule=args.rule, as_json=args.json, out=sys.stdout)
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    from shebao.workdays.cli import calendar_load_command
+
+    return calendar_load_command(path=args.path, out=sys.stdout)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    from shebao.core.audit import audit_verify
+
+    count, breaks = audit_verify()
+    for brk in breaks:
+        print(f"BREAK at #{brk.seq}: {brk.reason}")
+    print(f"audit chain: {count} events checked, {len(breaks)} breaks")
+    return 1 if breaks else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shebao", description="社保经办服务平台 shebao")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, load the catalog if empty, and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed demo accounts and data")
+    serve.set_defaults(handler=cmd_serve)
+
+    catalog = sub.add_parser("catalog", help="the service catalog").add_subparsers(dest="catalog_cmd", required=True)
+    imp = catalog.add_parser("import", help="import an edition of the official document")
+    imp.add_argument("path")
+    imp.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    imp.set_defaults(handler=cmd_catalog_import)
+    exp = catalog.add_parser("export", help="export the published catalog")
+    exp.add_argument("--format", choices=["json", "jsonld"], default="json")
+    exp.add_argument("--out", default="-", help="file path, or - for standard output")
+    exp.add_argument("--version", type=int, default=None, help="catalog version number (default: in force)")
+    exp.set_defaults(handler=cmd_catalog_export)
+
+    deadline = sub.add_parser("deadline", help="due date of a time-limit rule")
+    deadline.add_argument("--from", dest="start", required=True, help="anchor date YYYY-MM-DD")
+    deadline.add_argument("--rule", required=True, help="the rule as written in the guides, e.g. 5个工作日")
+    deadline.add_argument("--json", action="store_true")
+    deadline.set_defaults(handler=cmd_deadline)
+
+    calendar = sub.add_parser("calendar", help="holiday calendar data").add_subparsers(dest="calendar_cmd", required=True)
+    load = calendar.add_parser("load", help="load holidays and make-up working days for other years")
+    load.add_argument("path")
+    load.set_defaults(handler=cmd_calendar_load)
+
+    audit = sub.add_parser("audit", help="audit chain").add_subparsers(dest="audit_cmd", required=True)
+    verify = audit.add_parser("verify", help="check the audit chain; non-zero exit on a break")
+    verify.set_defaults(handler=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
