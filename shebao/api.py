@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
 from shebao.catalog.api import router as catalog_router
 from shebao.core.errors import ApplicationError
+from shebao.workdays.api import router as workdays_router
+
 
 class ChineseJSONRenderer(JSONRenderer):
     """UTF-8 JSON without \\u escapes, so responses are readable as they are."""
 
-    json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012
+    json_dumps_params = {"ensure_ascii": False}
 
 
 api = NinjaAPI(
@@ -54,3 +56,4 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 
 
 api.add_router("/", catalog_router)
+api.add_router("/", workdays_router)

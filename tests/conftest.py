@@ -9,7 +9,7 @@ from shebao.catalog.services import catalog_ensure_loaded
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004
+def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         catalog_ensure_loaded()
 

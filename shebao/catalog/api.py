@@ -110,7 +110,7 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> list[dict[s
 
 
 @router.get("/items/{code}", response={200: ItemOut, 404: ErrorOut, 422: ErrorOut}, summary="事项办事指南")
-def get_item(request: HttpRequest, code: str, version: int | None = Query(None, ge=1)) -> dict[str, Any]:  # type: ignore[type-arg]
+def get_item(request: HttpRequest, code: str, version: int | None = Query(None, ge=1)) -> dict[str, Any]:
     catalog_version = catalog_version_get(number=version)
     return item_as_dict(item_get(code=code, version=catalog_version))
 

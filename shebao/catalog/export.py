@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from .models import CatalogVersion, ServiceItem
 
 SCHEMA_CONTEXT = "https://schema.org"
@@ -56,7 +58,7 @@ def item_as_dict(item: ServiceItem) -> dict[str, Any]:
     }
 
 
-def _export_queryset(version: CatalogVersion):  # type: ignore[no-untyped-def]
+def _export_queryset(version: CatalogVersion) -> QuerySet[ServiceItem]:
     return (
         version.items.select_related("section", "version")
         .prefetch_related("materials", "flow_steps")

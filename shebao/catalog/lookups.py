@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import CharField, Lookup, TextField
 
 
-class LikeSubsequence(Lookup):  # type: ignore[type-arg]
+class LikeSubsequence(Lookup):
     """``field__like_subsequence="dwcb"`` → ``field LIKE '%d%w%c%b%'`` (letters only, so no escaping)."""
 
     lookup_name = "like_subsequence"

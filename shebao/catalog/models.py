@@ -110,6 +110,7 @@ class ServiceItem(models.Model):
     applicant_kinds = models.JSONField(default=list, help_text="Subset of ApplicantKind values.")
     # Search columns: NFKC-folded, spaceless, lower-case text and pinyin of the names.
     search_text = models.TextField(blank=True)
+    name_text = models.CharField(max_length=500, blank=True, help_text="Folded code and names, for ranking.")
     pinyin_initials = models.CharField(max_length=400, blank=True, help_text="Initials of names and section.")
     name_initials = models.CharField(max_length=200, blank=True, help_text="Initials of the guide name alone.")
     pinyin_full = models.TextField(blank=True)
@@ -163,6 +164,9 @@ class FlowStep(models.Model):
         ordering = ["item", "position"]
         constraints = [models.UniqueConstraint(fields=["item", "position"], name="uniq_flowstep_position")]
 
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text[:40]}"
+
 
 class Office(models.Model):
     """An office or body the document names, with the variants it goes by.
@@ -212,3 +216,6 @@ class ItemContact(models.Model):
 
     class Meta:
         ordering = ["item", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.label} {'、'.join(self.phones)}"

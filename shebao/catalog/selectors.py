@@ -78,9 +78,9 @@ def item_list(
                 # Initials in order with gaps: dwcb finds 单位职工社会保险新参保及续保.
                 match |= Q(name_initials__like_subsequence=folded)
         # Items whose own name matches come first; section and loose matches after them.
-        direct = Q(search_text__contains=folded) if not looks_like_pinyin(folded) else (
-            Q(name_initials__contains=folded) | Q(pinyin_full__contains=folded)
-        )
+        direct = Q(name_text__contains=folded)
+        if looks_like_pinyin(folded):
+            direct |= Q(name_initials__contains=folded) | Q(pinyin_full__contains=folded)
         items = items.filter(match).annotate(
             rank=Case(When(direct, then=Value(0)), default=Value(1), output_field=IntegerField())
         ).order_by("rank", "position")

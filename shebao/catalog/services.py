@@ -250,7 +250,7 @@ def _upsert_office(
     *, key: str, name: str, kind: str, district: str, district_order: int, phones: list[str], address: str,
     aliases: list[str],
 ) -> None:
-    office, created = Office.objects.get_or_create(
+    office, _created = Office.objects.get_or_create(
         key=key,
         defaults={"name": name, "kind": kind, "district": district, "district_order": district_order},
     )

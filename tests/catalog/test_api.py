@@ -68,3 +68,16 @@ def test_offices_and_openapi_and_health(client: Client, catalog: CatalogVersion)
     assert {"/api/v1/items", "/api/v1/items/{code}", "/api/v1/offices"} <= set(schema["paths"])
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_items_named_by_the_query_rank_before_items_that_only_mention_it(
+    client: Client, catalog: CatalogVersion
+) -> None:
+    codes = _codes(client, "?q=养老")
+    first_mention_only = codes.index("SBZX00009")  # 养老 only in its conditions
+    assert all("养老" in name for name in _names(client, "?q=养老")[:first_mention_only])
+    assert codes.index("SBZX00034") < first_mention_only
+
+
+def _names(client: Client, query: str) -> list[str]:
+    return [item["name"] for item in client.get(f"/api/v1/items{query}").json()]

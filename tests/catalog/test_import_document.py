@@ -260,3 +260,9 @@ def test_item_contacts_link_to_the_directory(catalog: CatalogVersion) -> None:
     syb = list(_item("SYB00001").contacts.order_by("position"))
     assert syb[0].label == "江岸社会保险管理处" and syb[0].phones == ["027-51273805"]
     assert syb[0].address == "江岸区建设大道 1131 号"
+
+
+def test_copy_only_materials_have_no_original(catalog: CatalogVersion) -> None:
+    card = _item("YBZX00001").materials.order_by("position").first()
+    assert card is not None and card.text.startswith("社会保障卡（复印件，一式一份")
+    assert (card.original_count, card.copy_count, card.retained) == (None, 1, True)

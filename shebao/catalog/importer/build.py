@@ -76,6 +76,7 @@ def search_columns(item: dict[str, Any]) -> dict[str, str]:
     )
     return {
         "search_text": fold(haystack),
+        "name_text": fold(" ".join([item["code"], item["name"], item["list_name"]])),
         "pinyin_initials": "|".join(
             [pinyin_initials(item["name"]), pinyin_initials(item["list_name"]), pinyin_initials(item["section"])]
         ),

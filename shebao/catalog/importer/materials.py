@@ -57,7 +57,7 @@ def parse_counts(text: str) -> tuple[int | None, int | None, bool]:
             originals = _to_int(m.group(1))
         elif "原件" in text:
             originals = 1
-        elif m := re.search(r"(?:各)?一式\s*(" + _NUM + r")\s*份", text):
+        elif copies is None and (m := re.search(r"(?:各)?一式\s*(" + _NUM + r")\s*份", text)):
             # A form to fill in: "一式两份" means that many signed originals.
             originals = _to_int(m.group(1))
     retained = bool(re.search(r"拟留件|留存|留复印件", text))

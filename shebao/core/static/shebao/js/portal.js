@@ -22,10 +22,23 @@
     }
   });
 
-  // After HTMX swaps search results, tell screen readers how many were found
-  // (the results region is aria-live) and keep the page title in step with the query.
+  // Live search: leave empty fields out of the request, so the address that HTMX pushes
+  // into the history reads /items/?q=dwcb rather than /items/?q=dwcb&section=&category=.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var params = event.detail && event.detail.parameters;
+    if (!params) return;
+    Object.keys(params).forEach(function (key) {
+      if (params[key] === "") delete params[key];
+    });
+  });
+
+  // After HTMX swaps the search results, announce the new count through a persistent
+  // status region (not the whole list) and keep the page title in step with the query.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail || !event.detail.target || event.detail.target.id !== "results") return;
+    var status = document.getElementById("results-status");
+    var count = event.detail.target.querySelector(".results-count, .alert-title, .empty-title");
+    if (status && count) status.textContent = count.textContent.replace(/\s+/g, " ").trim();
     var input = document.getElementById("list-q");
     var q = input ? input.value.trim() : "";
     var base = document.title.split(" - ").slice(-1)[0];

@@ -1,0 +1,335 @@
+"""The public portal (公开门户) of the catalog: home, item list and search, guides, offices.
+
+Views are thin: they read GET parameters, call the selectors, and render. Nothing here needs a
+login, JavaScript or anything from the internet; HTMX only swaps search results in place.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from shebao.core.errors import ApplicationError, NotFound
+
+from . import selectors
+from .models import ApplicantKind, CatalogVersion, Material, Office, Section, ServiceItem
+
+LARGE_TYPE_COOKIE = "shebao_large"
+LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
+
+MODE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("immediate", "马上办"),
+    ("online", "网上办"),
+    ("one_visit", "一次办"),
+)
+APPLICANT_CHOICES: tuple[tuple[str, str], ...] = (
+    (ApplicantKind.PERSON.value, "个人办事"),
+    (ApplicantKind.UNIT.value, "单位办事"),
+)
+MAX_QUERY_LENGTH = 60
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _version_or_unavailable(request: HttpRequest) -> CatalogVersion | HttpResponse:
+    version = selectors.catalog_version_in_force()
+    if version is None:
+        return render(request, "catalog/unavailable.html", status=503)
+    return version
+
+
+def _not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+@dataclass
+class ItemFilters:
+    """The list's GET parameters, checked. ``errors`` holds what a reader typed wrong."""
+
+    q: str = ""
+    section: Section | None = None
+    category: str = ""
+    modes: list[str] = field(default_factory=list)
+    applicant: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.section or self.category or self.modes or self.applicant)
+
+
+def _parse_filters(params: QueryDict, sections: list[Section]) -> ItemFilters:
+    filters = ItemFilters()
+    filters.q = params.get("q", "").strip()
+    if len(filters.q) > MAX_QUERY_LENGTH:
+        filters.errors.append(f"搜索词过长（{len(filters.q)} 个字），请不超过 {MAX_QUERY_LENGTH} 个字。")
+        filters.q = filters.q[:MAX_QUERY_LENGTH]
+
+    raw_section = params.get("section", "").strip()
+    if raw_section:
+        if not raw_section.isdigit():
+            filters.errors.append(f"栏目参数“{raw_section}”无效，应为栏目序号（数字）。")
+        else:
+            by_position = {s.position: s for s in sections}
+            filters.section = by_position.get(int(raw_section))
+            if filters.section is None:
+                filters.errors.append(f"没有序号为 {raw_section} 的栏目，现有栏目为 1–{len(sections)}。")
+
+    filters.category = params.get("category", "").strip()[:MAX_QUERY_LENGTH]
+
+    valid_modes = dict(MODE_CHOICES)
+    for mode in params.getlist("mode"):
+        mode = mode.strip()
+        if not mode:
+            continue
+        if mode not in valid_modes:
+            filters.errors.append(f"办理类型“{mode}”无效，可选：马上办、网上办、一次办。")
+        elif mode not in filters.modes:
+            filters.modes.append(mode)
+
+    applicant = params.get("applicant", "").strip()
+    if applicant:
+        if applicant not in dict(APPLICANT_CHOICES):
+            filters.errors.append(f"办事对象“{applicant}”无效，可选：个人、单位。")
+        else:
+            filters.applicant = applicant
+    return filters
+
+
+def _item_total(sections: list[Section]) -> int:
+    """Items in all sections, from the ``item_count`` that ``section_list`` annotates."""
+    return sum(int(getattr(section, "item_count", 0)) for section in sections)
+
+
+def _categories(version: CatalogVersion) -> list[str]:
+    """The 业务类别 of a version in document order, without repeats."""
+    seen: OrderedDict[str, None] = OrderedDict()
+    for category in selectors.item_list(version=version).values_list("category", flat=True):
+        seen.setdefault(category, None)
+    return list(seen)
+
+
+def _filter_summary(filters: ItemFilters) -> list[str]:
+    parts = []
+    if filters.section:
+        parts.append(filters.section.name)
+    if filters.category:
+        parts.append(filters.category)
+    labels = dict(MODE_CHOICES)
+    parts.extend(labels[m] for m in filters.modes)
+    if filters.applicant:
+        parts.append(dict(APPLICANT_CHOICES)[filters.applicant])
+    if filters.q:
+        parts.append(f"“{filters.q}”")
+    return parts
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The sections as entry points, 个人办事 / 单位办事, and the search box first."""
+    version = _version_or_unavailable(request)
+    if isinstance(version, HttpResponse):
+        return version
+    sections = list(selectors.section_list(version=version))
+    total = _item_total(sections)
+    mode_counts = [
+        (key, label, selectors.item_list(version=version, modes=[key]).count()) for key, label in MODE_CHOICES
+    ]
+    applicant_counts = [
+        (key, label, selectors.item_list(version=version, applicant=key).count())
+        for key, label in APPLICANT_CHOICES
+    ]
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "version": version,
+            "sections": sections,
+            "total": total,
+            "mode_counts": mode_counts,
+            "applicant_counts": applicant_counts,
+        },
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def item_list(request: HttpRequest) -> HttpResponse:
+    """The list, filtered by section, category, 办理类型 and 办事对象, and searched.
+
+    An HTMX request (live search) gets only the results; everything else the whole page.
+    """
+    version = _version_or_unavailable(request)
+    if isinstance(version, HttpResponse):
+        return version
+    sections = list(selectors.section_list(version=version))
+    filters = _parse_filters(request.GET, sections)
+    categories = _categories(version)
+    items: list[ServiceItem] = []
+    if not filters.errors:
+        try:
+            found = selectors.item_list(
+                version=version,
+                q=filters.q,
+                section=filters.section.position if filters.section else None,
+                category=filters.category,
+                modes=filters.modes,
+                applicant=filters.applicant,
+            )
+            if filters.category in categories:
+                # The form offers exact 业务类别 while the selector matches substrings, which
+                # would bring 生育保险业务（社保处办理） into 生育保险业务: narrow to the choice.
+                found = found.filter(category=filters.category)
+            items = list(found)
+        except ApplicationError as exc:
+            filters.errors.append(exc.message)
+    context: dict[str, Any] = {
+        "version": version,
+        "sections": sections,
+        "categories": categories,
+        "filters": filters,
+        "summary": _filter_summary(filters),
+        "items": items,
+        "mode_choices": MODE_CHOICES,
+        "applicant_choices": APPLICANT_CHOICES,
+        "total": _item_total(sections),
+    }
+    status = 400 if filters.errors else 200
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "catalog/_results.html", context, status=status)
+    return render(request, "catalog/item_list.html", context, status=status)
+
+
+@dataclass
+class MaterialGroup:
+    heading: str
+    materials: list[Material]
+
+
+def _material_groups(materials: list[Material]) -> list[MaterialGroup]:
+    groups: list[MaterialGroup] = []
+    for material in materials:
+        if not groups or groups[-1].heading != material.group:
+            groups.append(MaterialGroup(material.group, []))
+        groups[-1].materials.append(material)
+    return groups
+
+
+def _material_totals(materials: list[Material]) -> dict[str, int]:
+    return {
+        "count": len(materials),
+        "originals": sum(1 for m in materials if m.original_count),
+        "copies": sum(1 for m in materials if m.copy_count),
+        "retained": sum(1 for m in materials if m.retained),
+        "conditional": sum(1 for m in materials if m.conditional),
+    }
+
+
+@require_GET
+def item_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One guide (办事指南), top to bottom in the order an applicant needs it."""
+    version = _version_or_unavailable(request)
+    if isinstance(version, HttpResponse):
+        return version
+    try:
+        item = selectors.item_get(code=code, version=version)
+    except NotFound:
+        return _not_found(request, f"没有找到编号为“{code[:40]}”的服务事项。")
+    if item.code != code:
+        # SBZX000062 (as misprinted in the list), lower case, full width: one canonical address.
+        return redirect("catalog:item_detail", code=item.code, permanent=True)
+    materials = list(item.materials.all())
+    neighbours = {
+        n.position: n
+        for n in selectors.item_list(version=version).filter(
+            position__in=[item.position - 1, item.position + 1]
+        )
+    }
+    return render(
+        request,
+        "catalog/item_detail.html",
+        {
+            "version": version,
+            "item": item,
+            "material_groups": _material_groups(materials),
+            "material_totals": _material_totals(materials),
+            "flow_steps": list(item.flow_steps.all()),
+            "contacts": list(item.contacts.all()),
+            "previous": neighbours.get(item.position - 1),
+            "next": neighbours.get(item.position + 1),
+        },
+    )
+
+
+@dataclass
+class OfficeGroup:
+    kind: str
+    label: str
+    offices: list[Office]
+
+
+@require_GET
+def office_list(request: HttpRequest) -> HttpResponse:
+    """The directory of offices named in the guides: phones, addresses, by kind."""
+    kind = request.GET.get("kind", "").strip()
+    error = ""
+    try:
+        offices = list(selectors.office_list(kind=kind))
+    except ApplicationError:
+        error = f"机构类型“{kind[:40]}”无效，请从下方类型中选择。"
+        offices = []
+    groups = [
+        OfficeGroup(value, label, [o for o in offices if o.kind == value])
+        for value, label in Office.Kind.choices
+    ]
+    present = set(selectors.office_list().values_list("kind", flat=True))
+    return render(
+        request,
+        "catalog/office_list.html",
+        {
+            "groups": [g for g in groups if g.offices],
+            "kind": kind if not error else "",
+            "kind_choices": [(v, label) for v, label in Office.Kind.choices if v in present],
+            "error": error,
+            "count": len(offices),
+            "version": selectors.catalog_version_in_force(),
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+def display_large(request: HttpRequest) -> HttpResponse:
+    """Switch the 适老化 large-type mode on (``?on=1``) or off (``?on=0``) and go back.
+
+    A plain link, so it works without JavaScript; the choice lives in a cookie for a year.
+    """
+    on = request.GET.get("on", "1") != "0"
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = reverse("catalog:home")
+    response = HttpResponseRedirect(target)
+    if on:
+        response.set_cookie(LARGE_TYPE_COOKIE, "1", max_age=LARGE_TYPE_MAX_AGE, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(LARGE_TYPE_COOKIE, samesite="Lax")
+    return response
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """How to use the portal with a keyboard, a screen reader or large type (无障碍说明)."""
+    return render(request, "catalog/accessibility.html", {"version": selectors.catalog_version_in_force()})
