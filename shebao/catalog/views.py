@@ -7,17 +7,20 @@ login, JavaScript or anything from the internet; HTMX only swaps search results 
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from shebao.core.errors import ApplicationError, NotFound
+from shebao.workdays import Deadline, WorkdaysError, deadline, parse_rule
 
 from . import selectors
 from .models import ApplicantKind, CatalogVersion, Material, Office, Section, ServiceItem
@@ -251,6 +254,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     if item.code != code:
         # SBZX000062 (as misprinted in the list), lower case, full width: one canonical address.
         return redirect("catalog:item_detail", code=item.code, permanent=True)
+    estimate = _limit_estimate(item, request.GET.get("accepted", ""))
     materials = list(item.materials.all())
     neighbours = {
         n.position: n
@@ -270,8 +274,51 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "contacts": list(item.contacts.all()),
             "previous": neighbours.get(item.position - 1),
             "next": neighbours.get(item.position + 1),
+            "estimate": estimate,
         },
+        status=400 if estimate.error else 200,
     )
+
+
+# Limits whose due date follows from the acceptance date alone; staged limits wait for later
+# events (a letter, a batch, an appraisal) and are computed on the case, not on the guide.
+_ESTIMABLE_KINDS = {"immediate", "working_days", "days", "months"}
+
+
+@dataclass
+class LimitEstimate:
+    """Due dates of the guide's limits for a given acceptance day (today by default)."""
+
+    accepted: date
+    accepted_text: str
+    legal: Deadline | None = None
+    promised: Deadline | None = None
+    error: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return self.legal is not None or self.promised is not None or bool(self.error)
+
+
+def _limit_estimate(item: ServiceItem, accepted_param: str) -> LimitEstimate:
+    today = timezone.localdate()
+    text = accepted_param.strip()[:20]
+    estimate = LimitEstimate(accepted=today, accepted_text=text)
+    if text:
+        try:
+            estimate.accepted = date.fromisoformat(text)
+        except ValueError:
+            estimate.error = f"受理日期“{text}”格式不对，请按 年-月-日 填写，如 {today.isoformat()}。"
+            return estimate
+    try:
+        if item.legal_limit_kind in _ESTIMABLE_KINDS:
+            estimate.legal = deadline(parse_rule(item.legal_limit_text), estimate.accepted)
+        if item.promised_limit_kind in _ESTIMABLE_KINDS:
+            estimate.promised = deadline(parse_rule(item.promised_limit_text), estimate.accepted)
+    except WorkdaysError:
+        estimate.error = f"受理日期 {estimate.accepted.isoformat()} 超出可计算的日历范围（2000—2099 年）。"
+        estimate.legal = estimate.promised = None
+    return estimate
 
 
 @dataclass
