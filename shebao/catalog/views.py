@@ -7,8 +7,8 @@ login, JavaScript or anything from the internet; HTMX only swaps search results 
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
