@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "shebao.core",
     "shebao.workdays",
     "shebao.catalog",
+    "shebao.accounts",
+    "shebao.cases",
 ]
 
 MIDDLEWARE = [

@@ -17,5 +17,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("accounts/", include("shebao.accounts.urls")),
     path("", include("shebao.catalog.urls")),
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from shebao.cases.api import router as cases_router
 from shebao.catalog.api import router as catalog_router
 from shebao.core.errors import ApplicationError
 from shebao.workdays.api import router as workdays_router
@@ -36,6 +38,13 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespo
     return api.create_response(request, body, status=exc.http_status)
 
 
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"error": "unauthorized", "message": "请先登录，或在 Authorization 头中提供有效的 API 令牌"}, status=401
+    )
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     """422 that names each bad parameter in words, not only as a location path."""
@@ -57,3 +66,4 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 
 api.add_router("/", catalog_router)
 api.add_router("/", workdays_router)
+api.add_router("/", cases_router)

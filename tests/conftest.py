@@ -14,6 +14,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         catalog_ensure_loaded()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Tests create many accounts; production hashing (PBKDF2, 1M rounds) would take seconds each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def catalog(db) -> CatalogVersion:
     """The published version 1. Re-imported if a transactional test flushed the tables."""

@@ -1,0 +1,331 @@
+"""``/api/v1/cases``: submit, read and act on cases. Session (web) or bearer-token (clients) auth."""
+
+# No `from __future__ import annotations` here: @paginate re-reads the annotations in its own module.
+
+from datetime import date
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import django_auth
+
+from shebao.accounts.models import OrgUnit
+from shebao.core.errors import NotFound
+from shebao.core.tokens import TokenAuth
+
+from . import selectors, services
+from .models import Case
+from .services import MaterialCheck
+
+router = Router(tags=["cases"], auth=[TokenAuth(), django_auth])
+
+
+class ErrorOut(Schema):
+    error: str
+    message: str
+    field: str | None = None
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class MaterialCheckIn(Schema):
+    material_id: int
+    original: bool = False
+    copy_: bool = Field(False, alias="copy")
+    not_applicable: bool = False
+    note: str = Field("", max_length=200)
+
+
+class CaseIn(Schema):
+    item_code: str = Field(..., max_length=20, description="业务编号")
+    channel: Literal["online", "counter", "internal"] = "online"
+    org_unit: str = Field(..., max_length=60, description="受理机构 key，见 GET /api/v1/org-units")
+    applicant_type: Literal["unit", "person"]
+    applicant_name: str = Field(..., min_length=1, max_length=120)
+    applicant_id_number: str = Field("", max_length=20)
+    applicant_credit_code: str = Field("", max_length=20)
+    applicant_phone: str = Field("", max_length=20)
+    agent_name: str = Field("", max_length=60)
+    agent_id_number: str = Field("", max_length=20)
+    idempotency_key: str = Field("", max_length=64, description="重试时使用同一值，只会创建一个办件")
+    materials: list[MaterialCheckIn] = Field(default_factory=list)
+    note: str = Field("", max_length=2000)
+
+
+class CaseSummaryOut(Schema):
+    id: str
+    reference: str
+    number: str | None
+    item_code: str
+    item_name: str
+    status: str
+    status_label: str
+    channel: str
+    org_unit: str
+    applicant_name: str
+    submitted_at: str
+    promised_due: date | None
+    legal_due: date | None
+    due_provisional: bool
+
+
+class MaterialOut(Schema):
+    material_id: int
+    position: int
+    text: str
+    conditional: bool
+    original_received: bool
+    copy_received: bool
+    not_applicable: bool
+    received: bool
+
+
+class StepOut(Schema):
+    position: int
+    key: str
+    name: str
+    kind: str
+    level: str
+    role: str
+    status: str
+    outcome: str
+    due: date | None
+    event: str
+
+
+class NoticeOut(Schema):
+    number: str
+    kind: str
+    kind_label: str
+    issued_at: str
+    content: dict[str, Any]
+
+
+class EventOut(Schema):
+    at: str
+    actor: str
+    action: str
+    status_after: str
+    detail: dict[str, Any]
+
+
+class CaseOut(CaseSummaryOut):
+    catalog_version: int
+    result: str
+    result_text: str
+    materials: list[MaterialOut]
+    steps: list[StepOut]
+    notices: list[NoticeOut]
+    events: list[EventOut]
+    actions: list[str]
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": str(case.public_id), "reference": case.reference, "number": case.number,
+        "item_code": case.item.code, "item_name": case.item.name, "status": case.status,
+        "status_label": case.get_status_display(), "channel": case.channel, "org_unit": case.org_unit.key,
+        "applicant_name": case.applicant_name, "submitted_at": case.submitted_at.isoformat(),
+        "promised_due": case.promised_due, "legal_due": case.legal_due, "due_provisional": case.due_provisional,
+    }
+
+
+def _detail(case: Case, user: Any) -> dict[str, Any]:
+    return {
+        **_summary(case),
+        "catalog_version": case.item.version.number, "result": case.result, "result_text": case.result_text,
+        "materials": [
+            {"material_id": m.material_id, "position": m.position, "text": m.text, "conditional": m.conditional,
+             "original_received": m.original_received, "copy_received": m.copy_received,
+             "not_applicable": m.not_applicable, "received": m.received}
+            for m in case.materials.select_related("material")
+        ],
+        "steps": [
+            {"position": s.position, "key": s.key, "name": s.name, "kind": s.kind, "level": s.level, "role": s.role,
+             "status": s.status, "outcome": s.outcome, "due": s.due, "event": s.event}
+            for s in case.steps.all()
+        ],
+        "notices": [
+            {"number": n.number, "kind": n.kind, "kind_label": n.get_kind_display(),
+             "issued_at": n.issued_at.isoformat(), "content": n.content}
+            for n in case.notices.all()
+        ],
+        "events": [
+            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "status_after": e.status_after,
+             "detail": e.detail}
+            for e in case.events.all()
+        ],
+        "actions": services.available_actions(case=case, user=user),
+    }
+
+
+def _checks(items: list[MaterialCheckIn]) -> dict[int, MaterialCheck]:
+    return {
+        m.material_id: MaterialCheck(original=m.original, copy=m.copy_, not_applicable=m.not_applicable, note=m.note)
+        for m in items
+    }
+
+
+def _org_unit(key: str) -> OrgUnit:
+    unit = OrgUnit.objects.filter(key=key).first()
+    if unit is None:
+        raise NotFound(f"受理机构“{key}”不存在", field="org_unit")
+    return unit
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="提交申请（网上申请或窗口代为申请）")
+def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+    case = services.case_submit(
+        item_code=payload.item_code, channel=payload.channel, org_unit=_org_unit(payload.org_unit),
+        submitted_by=request.user, applicant_type=payload.applicant_type, applicant_name=payload.applicant_name,
+        applicant_id_number=payload.applicant_id_number, applicant_credit_code=payload.applicant_credit_code,
+        applicant_phone=payload.applicant_phone, agent_name=payload.agent_name,
+        agent_id_number=payload.agent_id_number,
+        idempotency_key=request.headers.get("Idempotency-Key", "") or payload.idempotency_key,
+        materials=_checks(payload.materials), note=payload.note,
+    )
+    return 201, _detail(case, request.user)
+
+
+class CaseFilters(Schema):
+    status: str = Field("", max_length=12)
+    item: str = Field("", max_length=20)
+    q: str = Field("", max_length=60)
+    open: bool = False
+
+
+@router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS}, summary="我可见的办件")
+@paginate(LimitOffsetPagination)
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> list[dict[str, Any]]:
+    cases = selectors.case_list(user=request.user, status=filters.status, item_code=filters.item, q=filters.q,
+                                open_only=filters.open)
+    return [_summary(case) for case in cases]
+
+
+class TrackQuery(Schema):
+    number: str = Field(..., max_length=24, description="办件编号")
+    id_tail: str = Field(..., min_length=6, max_length=6, description="申请人证件号码后六位")
+
+
+@router.get("/cases/track", auth=None, response={200: CaseSummaryOut, **ERRORS},
+            summary="凭办件编号和证件号后六位查询进度")
+def track_case(request: HttpRequest, query: Query[TrackQuery]) -> dict[str, Any]:
+    summary = _summary(selectors.case_track(number=query.number, id_tail=query.id_tail))
+    # Anyone holding the two numbers may look; they see the name masked.
+    summary["applicant_name"] = summary["applicant_name"][:1] + "*" * max(len(summary["applicant_name"]) - 1, 0)
+    return summary
+
+
+@router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="办件详情")
+def get_case(request: HttpRequest, case_id: str) -> dict[str, Any]:
+    return _detail(selectors.case_get(user=request.user, public_id=case_id), request.user)
+
+
+class MaterialsIn(Schema):
+    materials: list[MaterialCheckIn]
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class RefuseIn(Schema):
+    reasons: str = Field(..., max_length=2000)
+
+
+class StepIn(Schema):
+    outcome: Literal["pass", "return", "fail"]
+    note: str = Field("", max_length=2000)
+
+
+class EventIn(Schema):
+    event: str = Field(..., max_length=40)
+    on: date | None = None
+    note: str = Field("", max_length=2000)
+
+
+class RateIn(Schema):
+    score: int = Field(..., ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+
+
+def _case(request: HttpRequest, case_id: str) -> Case:
+    return selectors.case_get(user=request.user, public_id=case_id)
+
+
+@router.post("/cases/{case_id}/materials", response={200: CaseOut, **ERRORS}, summary="核对材料")
+def check_materials(request: HttpRequest, case_id: str, payload: MaterialsIn) -> dict[str, Any]:
+    case = services.case_check_materials(case=_case(request, case_id), actor=request.user,
+                                         checks=_checks(payload.materials))
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/notify-incomplete", response={200: CaseOut, **ERRORS}, summary="一次性告知")
+def notify_incomplete(request: HttpRequest, case_id: str, payload: NoteIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    services.case_notify_incomplete(case=case, actor=request.user, note=payload.note)
+    return _detail(_case(request, case_id), request.user)
+
+
+@router.post("/cases/{case_id}/supplement", response={200: CaseOut, **ERRORS}, summary="补正材料")
+def supplement(request: HttpRequest, case_id: str, payload: MaterialsIn) -> dict[str, Any]:
+    case = services.case_supplement(case=_case(request, case_id), actor=request.user,
+                                    checks=_checks(payload.materials))
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/accept", response={200: CaseOut, **ERRORS}, summary="受理")
+def accept(request: HttpRequest, case_id: str) -> dict[str, Any]:
+    services.case_accept(case=_case(request, case_id), actor=request.user)
+    return _detail(_case(request, case_id), request.user)
+
+
+@router.post("/cases/{case_id}/refuse", response={200: CaseOut, **ERRORS}, summary="不予受理")
+def refuse(request: HttpRequest, case_id: str, payload: RefuseIn) -> dict[str, Any]:
+    services.case_refuse(case=_case(request, case_id), actor=request.user, reasons=payload.reasons)
+    return _detail(_case(request, case_id), request.user)
+
+
+@router.post("/cases/{case_id}/complete-step", response={200: CaseOut, **ERRORS}, summary="办理当前环节")
+def complete_step(request: HttpRequest, case_id: str, payload: StepIn) -> dict[str, Any]:
+    case = services.case_step_complete(case=_case(request, case_id), actor=request.user, outcome=payload.outcome,
+                                       note=payload.note)
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/record-event", response={200: CaseOut, **ERRORS}, summary="登记外部事项")
+def record_event(request: HttpRequest, case_id: str, payload: EventIn) -> dict[str, Any]:
+    case = services.case_record_event(case=_case(request, case_id), actor=request.user, event=payload.event,
+                                      on=payload.on, note=payload.note)
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/suspend", response={200: CaseOut, **ERRORS}, summary="中止")
+def suspend(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
+    case = services.case_suspend(case=_case(request, case_id), actor=request.user, reason=payload.reason)
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/resume", response={200: CaseOut, **ERRORS}, summary="恢复办理")
+def resume(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
+    case = services.case_resume(case=_case(request, case_id), actor=request.user, reason=payload.reason)
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS}, summary="撤回")
+def withdraw(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
+    case = services.case_withdraw(case=_case(request, case_id), actor=request.user, reason=payload.reason)
+    return _detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/rate", response={200: CaseOut, **ERRORS}, summary="好差评")
+def rate(request: HttpRequest, case_id: str, payload: RateIn) -> dict[str, Any]:
+    case = _case(request, case_id)
+    services.case_rate(case=case, actor=request.user, score=payload.score, comment=payload.comment)
+    return _detail(_case(request, case_id), request.user)

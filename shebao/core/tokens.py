@@ -1,0 +1,40 @@
+"""API tokens: create (key shown once), authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from .audit import audit_record
+from .models import ApiToken
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str, actor: str) -> str:
+    key = "sb_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=_digest(key))
+    audit_record(actor=actor, action="api_token.created", object_type="api_token", object_id=token.pk,
+                 payload={"user": user.username, "name": name, "prefix": token.prefix})
+    return key
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer sb_…`` for API clients; sets ``request.user``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        found = ApiToken.objects.select_related("user").filter(key_hash=_digest(token), revoked=False).first()
+        if found is None or not found.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        request.user = found.user
+        return found.user
