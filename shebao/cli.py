@@ -87,6 +87,21 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if breaks else 0
 
 
+def cmd_tick(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    _ensure_catalog()
+    from shebao.cases.scheduler import parse_now, tick
+
+    try:
+        now = parse_now(args.now)
+    except ValueError:
+        print(f"shebao: --now “{args.now}” is not an ISO date-time (e.g. 2026-11-30T09:00)", file=sys.stderr)
+        return 2
+    for line in tick(now=now).lines():
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shebao", description="社保经办服务平台 shebao")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     load = calendar.add_parser("load", help="load holidays and make-up working days for other years")
     load.add_argument("path")
     load.set_defaults(handler=cmd_calendar_load)
+
+    tick_cmd = sub.add_parser("tick", help="run the scheduled work once (idempotent)")
+    tick_cmd.add_argument("--now", default=None, help="ISO date-time to act as the current moment")
+    tick_cmd.set_defaults(handler=cmd_tick)
 
     audit = sub.add_parser("audit", help="audit chain").add_subparsers(dest="audit_cmd", required=True)
     verify = audit.add_parser("verify", help="check the audit chain; non-zero exit on a break")

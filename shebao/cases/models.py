@@ -74,6 +74,9 @@ class Case(models.Model):
                                      related_name="cases_submitted")
     idempotency_key = models.CharField(max_length=64, blank=True)
     note = models.TextField(blank=True)
+    related_case = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups",
+        help_text="The first half of a pair (核定 for a 到账确认 case).")
 
     submitted_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -88,6 +91,8 @@ class Case(models.Model):
     legal_due = models.DateField(null=True, blank=True)
     promised_due = models.DateField(null=True, blank=True)
     due_provisional = models.BooleanField(default=False)
+    event_dates = models.JSONField(
+        default=dict, help_text="Dates of the events later steps count from: {event key: ISO date}.")
     suspended_since = models.DateField(null=True, blank=True)
     suspended_days = models.JSONField(default=list, help_text="Closed suspension intervals [[start, end], …].")
 
@@ -167,7 +172,9 @@ class CaseStep(models.Model):
     rule = models.CharField(max_length=200, blank=True)
     anchor = models.CharField(max_length=40, blank=True)
     event = models.CharField(max_length=40, blank=True)
+    emits = models.CharField(max_length=40, blank=True, help_text="Event recorded when this step is done.")
     auto = models.BooleanField(default=False)
+    batch = models.ForeignKey("Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="steps")
     org_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING)
     outcome = models.CharField(max_length=8, choices=StepOutcome.choices, blank=True)
@@ -188,6 +195,25 @@ class CaseStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class Batch(models.Model):
+    """A monthly batch: the cases one office sends on by a cut-off day (每月20日前汇总报送).
+
+    Created by the scheduler; (sending office, step, cut-off day) is unique, so two hosts running
+    ``shebao tick`` at once still make one batch."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="batches")
+    step_key = models.CharField(max_length=40)
+    cutoff = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-cutoff"]
+        constraints = [models.UniqueConstraint(fields=["org_unit", "step_key", "cutoff"], name="uniq_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit} {self.cutoff:%Y-%m} 批次"
 
 
 class NoticeKind(models.TextChoices):

@@ -28,9 +28,10 @@ from shebao.catalog.selectors import catalog_version_in_force, item_get
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
-from shebao.workdays import deadline, get_calendar, parse_rule
+from shebao.workdays import Pause, deadline, get_calendar, parse_rule
 
 from .models import (
+    OPEN_STATUSES,
     ApplicantType,
     Case,
     CaseEvent,
@@ -229,6 +230,7 @@ def case_submit(
     if bool(agent_name.strip()) != bool(agent_id):
         raise ValidationFailed("代办人须同时填写姓名和身份证号", field="agent_id_number")
     applicant_user = signed_in if channel == Channel.ONLINE else None
+    related = _first_half_of_pair(item.code, id_number=id_number, credit_code=credit_code)
 
     try:
         with transaction.atomic():
@@ -238,7 +240,7 @@ def case_submit(
                 applicant_credit_code=credit_code, applicant_phone=applicant_phone.strip(),
                 applicant_user=applicant_user, agent_name=agent_name.strip(), agent_id_number=agent_id,
                 submitted_by=signed_in,
-                idempotency_key=idempotency_key, submitted_at=timezone.now(), note=note,
+                idempotency_key=idempotency_key, submitted_at=timezone.now(), note=note, related_case=related,
             )
             CaseMaterial.objects.bulk_create(
                 [
@@ -262,6 +264,23 @@ def case_submit(
             raise
         return existing
     return case
+
+
+def _first_half_of_pair(code: str, *, id_number: str, credit_code: str) -> Case | None:
+    """A 到账确认 item (SBZX00020-2, 00056-2, 00057-2) continues the 核定 case of the same
+    applicant: that case must be 办结 准予 and not yet confirmed by another application."""
+    flow = flow_for(code)
+    first_code = flow.params.get("pair")
+    if flow.pattern != "arrival_confirmation" or not isinstance(first_code, str):
+        return None
+    identity = {"applicant_credit_code": credit_code} if credit_code else {"applicant_id_number": id_number}
+    candidates = Case.objects.filter(
+        item__code=first_code, status=CaseStatus.COMPLETED, result=CaseResult.GRANTED, **identity
+    ).exclude(follow_ups__status__in=[*OPEN_STATUSES, CaseStatus.COMPLETED]).order_by("-closed_at")
+    first = candidates.first()
+    if first is None:
+        raise ValidationFailed(f"须先办结 {first_code}（核定）并缴费后，才能申请到账确认", field="item_code")
+    return first
 
 
 def _apply_material_checks(case: Case, checks: Mapping[int, MaterialCheck]) -> None:
@@ -359,6 +378,19 @@ def _office_for_level(case: Case, level: str) -> OrgUnit | None:
     return None
 
 
+def _after_cutoff_time(flow: FlowDef, now: datetime, day: date) -> date:
+    """Items with a same-day cut-off (急制卡: 16:00) count an application after it from the next
+    working day; the case is still accepted today."""
+    cutoff = flow.params.get("cutoff_time")
+    if not isinstance(cutoff, str):
+        return day
+    hour, minute = (int(part) for part in cutoff.split(":"))
+    local = timezone.localtime(now)
+    if (local.hour, local.minute) < (hour, minute):
+        return day
+    return get_calendar().next_working_day(day)
+
+
 def _route_for(case: Case, flow: FlowDef) -> str:
     """The flow route a case takes: by its channel where the item has such a route, else the
     window route. (Online employers that are not 网上信用用户 take ``online_non_credit`` once
@@ -372,6 +404,7 @@ def _instantiate_steps(case: Case, flow: FlowDef) -> list[CaseStep]:
         CaseStep(
             case=case, position=index, key=step.key, name=step.name, role=step.role, level=step.level,
             kind=step.kind, rule=step.rule or "", anchor=step.anchor, event=step.event or "", auto=step.auto,
+            emits=getattr(step, "emits", None) or "",
             org_unit=_office_for_level(case, step.level),
         )
         for index, step in enumerate(flow.steps_for(_route_for(case, flow)), start=1)
@@ -379,17 +412,35 @@ def _instantiate_steps(case: Case, flow: FlowDef) -> list[CaseStep]:
     return CaseStep.objects.bulk_create(steps)
 
 
-def _step_due(step: CaseStep, start: date) -> date | None:
-    if not step.rule:
-        return None
-    return deadline(parse_rule(step.rule), start).date
+def _anchor_day(step: CaseStep, today: date) -> date:
+    """The day a step's time limit counts from: acceptance, the step's own start, or the date
+    of a named event (letter received, batch sent, decision made …) recorded on the case."""
+    if step.anchor in {"", "previous"}:
+        return today
+    recorded = step.case.event_dates.get(step.anchor)
+    return date.fromisoformat(recorded) if recorded else today
 
 
 def _activate(step: CaseStep, *, now: datetime) -> None:
     step.status = StepStatus.ACTIVE
     step.started_at = now
-    step.due = _step_due(step, timezone.localdate(now))
+    start = _anchor_day(step, timezone.localdate(now))
+    step.due = deadline(parse_rule(step.rule), start, pauses=_pauses(step.case)).date if step.rule else None
     step.save(update_fields=["status", "started_at", "due"])
+
+
+def _pauses(case: Case) -> list[Pause]:
+    """Closed suspensions as pauses: from the day of 中止 to the day before resumption."""
+    pauses = []
+    for start_text, end_text in case.suspended_days:
+        start, resumed = date.fromisoformat(start_text), date.fromisoformat(end_text)
+        if resumed > start:
+            pauses.append(Pause(start, resumed - timedelta(days=1), reason="中止"))
+    return pauses
+
+
+def _with_event(case: Case, event: str, on: date) -> dict[str, str]:
+    return {**case.event_dates, event: on.isoformat()}
 
 
 @transaction.atomic
@@ -406,10 +457,16 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
                 field="materials",
             )
     now = timezone.now()
+    flow = flow_for(case.item.code)
     # A deemed acceptance dates from receipt (行政许可法第三十二条): "自收到申请材料之日起即为受理".
     accepted_day = timezone.localdate(case.submitted_at) if deemed else timezone.localdate(now)
-    legal = deadline(parse_rule(case.item.legal_limit_text), accepted_day)
-    promised = deadline(parse_rule(case.item.promised_limit_text), accepted_day)
+    weekdays = flow.params.get("intake_weekdays")
+    if isinstance(weekdays, list) and not deemed and accepted_day.weekday() not in weekdays:
+        names = "、".join("星期" + "一二三四五六日"[d] for d in weekdays)
+        raise ValidationFailed(f"本事项仅在{names}受理", field="item_code")
+    clock_day = _after_cutoff_time(flow, now, accepted_day)
+    legal = deadline(parse_rule(case.item.legal_limit_text), clock_day)
+    promised = deadline(parse_rule(case.item.promised_limit_text), clock_day)
     number = case_number(office_code=case.org_unit.code, day=accepted_day)
     _transition(
         case=case, actor=actor, action="deemed_accepted" if deemed else "accepted",
@@ -419,8 +476,9 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
         number=number, accepted_at=now, accepted_by=_signed_in(actor),
         deemed_accepted=deemed, legal_due=legal.date, promised_due=promised.date,
         due_provisional=legal.provisional or promised.provisional,
+        event_dates=_with_event(case, "accepted", clock_day),
     )
-    steps = _instantiate_steps(case, flow_for(case.item.code))
+    steps = _instantiate_steps(case, flow)
     if steps:
         _activate(steps[0], now=now)
     notice = _issue_notice(
@@ -492,8 +550,10 @@ def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "")
     if outcome in {StepOutcome.RETURN, StepOutcome.FAIL} and not note.strip():
         raise ValidationFailed("退回或不通过须写明理由", field="note")
     now = timezone.now()
+    emitted = step.emits if outcome == StepOutcome.PASS and step.emits else ""
     _transition(case=case, actor=actor, action="step_completed", allowed_from=[CaseStatus.ACCEPTED],
-                detail={"step": step.key, "name": step.name, "outcome": outcome, "note": note})
+                detail={"step": step.key, "name": step.name, "outcome": outcome, "note": note},
+                event_dates=_with_event(case, emitted, timezone.localdate(now)) if emitted else case.event_dates)
     step.status = StepStatus.DONE
     step.outcome = outcome
     step.completed_at = now
@@ -513,6 +573,8 @@ def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "")
         _activate(target, now=now)
         return case
     _advance(case=case, after=step, actor=actor, now=now)
+    if emitted:
+        _tell_counterpart(case=case, event=emitted, on=timezone.localdate(now))
     return case
 
 
@@ -525,6 +587,27 @@ def _advance(*, case: Case, after: CaseStep, actor: User | None, now: datetime) 
 
 
 @transaction.atomic
+def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
+    """The scheduler finishes an automatic step (batch sent, next-day confirmation)."""
+    step = _active_step(case)
+    if step.pk != step_id or not step.auto:
+        raise Conflict("该环节已不是待自动办理的环节")
+    now = timezone.now()
+    emitted = step.emits
+    _transition(case=case, actor=None, action="step_completed", allowed_from=[CaseStatus.ACCEPTED],
+                detail={"step": step.key, "name": step.name, "outcome": StepOutcome.PASS, "note": note,
+                        "automatic": True},
+                event_dates=_with_event(case, emitted, timezone.localdate(now)) if emitted else case.event_dates)
+    step.status = StepStatus.DONE
+    step.outcome = StepOutcome.PASS
+    step.completed_at = now
+    step.note = note
+    step.save(update_fields=["status", "outcome", "completed_at", "note"])
+    _advance(case=case, after=step, actor=None, now=now)
+    return case
+
+
+@transaction.atomic
 def case_record_event(*, case: Case, actor: User | None, event: str, on: date | None = None, note: str = "") -> Case:
     """An outside event the active 'await' step waits for (联系函 received, funds arrived, paid)."""
     step = _active_step(case)
@@ -533,8 +616,12 @@ def case_record_event(*, case: Case, actor: User | None, event: str, on: date | 
     if actor is not None:
         _require_step_actor(actor, step)
     now = timezone.now()
+    happened = on or timezone.localdate(now)
+    if happened > timezone.localdate(now):
+        raise ValidationFailed("外部事项的日期不能晚于今天", field="on")
     _transition(case=case, actor=actor, action="event_recorded", allowed_from=[CaseStatus.ACCEPTED],
-                detail={"step": step.key, "event": event, "on": str(on or timezone.localdate()), "note": note})
+                detail={"step": step.key, "event": event, "on": happened.isoformat(), "note": note},
+                event_dates=_with_event(case, event, happened))
     step.status = StepStatus.DONE
     step.outcome = StepOutcome.PASS
     step.completed_at = now
@@ -592,6 +679,26 @@ def case_withdraw(*, case: Case, actor: User, reason: str = "") -> Case:
         to_status=CaseStatus.WITHDRAWN, detail={"reason": reason}, closed_at=timezone.now())
 
 
+# A transfer is one matter seen from two offices: the receiving side's letter reaches the sending
+# side's case, and the sending side's completion (relationship and funds sent) reaches the
+# receiving side's case. Cases are matched by the counterpart item and the person's ID number.
+COUNTERPART_EVENTS = {"letter_sent": "letter_received", "transfer_out_done": "funds_received"}
+
+
+def _tell_counterpart(*, case: Case, event: str, on: date) -> None:
+    counterpart_code = flow_for(case.item.code).params.get("counterpart")
+    their_event = COUNTERPART_EVENTS.get(event)
+    if not isinstance(counterpart_code, str) or their_event is None or not case.applicant_id_number:
+        return
+    others = Case.objects.filter(
+        item__code=counterpart_code, applicant_id_number=case.applicant_id_number, status=CaseStatus.ACCEPTED,
+        steps__status=StepStatus.ACTIVE, steps__kind="await", steps__event=their_event,
+    ).distinct()
+    for other in others:
+        case_record_event(case=other, actor=None, event=their_event, on=on,
+                          note=f"由{case.org_unit.name}办件 {case.reference} 自动登记")
+
+
 def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
     notice = _issue_notice(case=case, kind=NoticeKind.RESULT, actor=actor,
                            content={"result": result, "result_label": CaseResult(result).label, "text": text,
@@ -599,6 +706,8 @@ def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
     _transition(case=case, actor=actor, action="completed", allowed_from=[CaseStatus.ACCEPTED],
                 to_status=CaseStatus.COMPLETED, detail={"result": result, "notice": notice.number},
                 closed_at=timezone.now(), result=result, result_text=text)
+    if result == CaseResult.GRANTED and flow_for(case.item.code).pattern == "transfer_out_letter":
+        _tell_counterpart(case=case, event="transfer_out_done", on=timezone.localdate())
 
 
 # --------------------------------------------------------------------------- rating
