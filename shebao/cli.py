@@ -34,9 +34,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django(migrate=True)
     _ensure_catalog()
     if args.demo:
+        from shebao.cases.demo import demo_cases_seed
         from shebao.core.demo import demo_seed
 
         demo_seed()
+        demo_cases_seed()
     from django.core.wsgi import get_wsgi_application
     from waitress import serve
 

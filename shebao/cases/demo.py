@@ -1,0 +1,67 @@
+"""Demo cases for ``shebao serve --demo``: a window queue with work in every state.
+
+Runs through the same services as real work (so every case is audited and numbered as usual)
+and only when the database has no case yet, so a second start changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from shebao.accounts.selectors import org_unit_by_key
+
+from . import services
+from .models import Case
+from .services import MaterialCheck
+
+
+def _all_received(case: Case, clerk: User, *, skip: tuple[int, ...] = ()) -> None:
+    services.case_check_materials(case=case, actor=clerk, checks={
+        row.material_id: MaterialCheck(original=True, copy=True)
+        for row in case.materials.all() if row.position not in skip
+    })
+    case.refresh_from_db()
+
+
+@transaction.atomic
+def demo_cases_seed() -> int:
+    if Case.objects.exists():
+        return 0
+    clerk = User.objects.get(username="clerk.jiangan")
+    reviewer = User.objects.get(username="reviewer.jiangan")
+    unit_user = User.objects.get(username="unit.shili")
+    jiangan = org_unit_by_key("district-01")
+    if jiangan is None:
+        raise RuntimeError("demo cases need the demo units (run demo_seed first)")
+    unit_profile = unit_user.applicant_profile
+    employer = {"applicant_type": "unit", "applicant_name": unit_profile.name,
+                "applicant_credit_code": unit_profile.credit_code, "applicant_phone": "027-85550000"}
+
+    waiting = services.case_submit(item_code="SBZX00005", channel="counter", org_unit=jiangan,
+                                   submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    _all_received(waiting, clerk, skip=(2,))
+
+    incomplete = services.case_submit(item_code="SBZX00009", channel="counter", org_unit=jiangan,
+                                      submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    _all_received(incomplete, clerk, skip=(3,))
+    services.case_notify_incomplete(case=incomplete, actor=clerk, note="请补充增加险种所需的营业执照复印件")
+
+    in_review = services.case_submit(item_code="SBZX00024", channel="counter", org_unit=jiangan,
+                                     submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    _all_received(in_review, clerk)
+    services.case_accept(case=in_review, actor=clerk)
+
+    done = services.case_submit(item_code="SBZX00003", channel="counter", org_unit=jiangan,
+                                submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    _all_received(done, clerk)
+    services.case_accept(case=done, actor=clerk)
+    done.refresh_from_db()
+    services.case_step_complete(case=done, actor=reviewer, outcome="pass", note="审核通过")
+    done.refresh_from_db()
+    services.case_step_complete(case=done, actor=clerk, outcome="pass", note="已调整行业类别和基准费率")
+
+    online = services.case_submit(item_code="SBZX00010", channel="online", org_unit=jiangan,
+                                  submitted_by=unit_user, idempotency_key="demo-online-1", **employer)  # type: ignore[arg-type]
+    _all_received(online, clerk)
+    return Case.objects.count()

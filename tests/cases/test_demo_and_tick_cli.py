@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from shebao.cases.demo import demo_cases_seed
+from shebao.cases.models import Case, CaseStatus
+from shebao.cli import main
+from shebao.core.audit import audit_verify
+from shebao.core.demo import demo_seed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_cases_cover_the_states_and_are_seeded_once(catalog) -> None:  # type: ignore[no-untyped-def]
+    demo_seed()
+    assert demo_cases_seed() == 5
+    assert demo_cases_seed() == 0
+    statuses = sorted(Case.objects.values_list("status", flat=True))
+    assert statuses == sorted([CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE, CaseStatus.ACCEPTED,
+                               CaseStatus.COMPLETED, CaseStatus.SUBMITTED])
+    assert audit_verify()[1] == []
+
+
+def test_tick_command(catalog, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["tick", "--now", "2026-11-30T09:00"]) == 0
+    out = capsys.readouterr().out
+    assert "tick at 2026-11-30T09:00:00+08:00" in out and "batches sent: 0" in out
+    assert main(["tick", "--now", "not-a-time"]) == 2
+    assert "not an ISO date-time" in capsys.readouterr().err
