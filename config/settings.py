@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
-from shebao.core.env import EnvironmentVariableError, env_bool, env_list, env_str
+from shebao.core.env import EnvironmentVariableError, env_bool, env_int, env_list, env_str
 
 # Lets typed code write ModelAdmin[Item], QuerySet[Item] etc. at run time, not only for mypy.
 django_stubs_ext.monkeypatch()
@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "shebao.catalog",
     "shebao.accounts",
     "shebao.cases",
+    "shebao.documents",
+    "shebao.web",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +132,16 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missi
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Uploaded case materials. Never served from a public URL: only through a view that checks
+# that the reader may see the case (shebao.web.views.case_file_download).
+MEDIA_ROOT = Path(env_str("SHEBAO_MEDIA_DIR", str(DATA_DIR / "uploads")))
+MEDIA_URL = "/no-public-media/"
+SHEBAO_UPLOAD_MAX_BYTES = env_int("SHEBAO_UPLOAD_MAX_MB", 10) * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# Staff land on the workbench, applicants on their portal (shebao.web.views.home).
+LOGIN_REDIRECT_URL = "web:home"
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -138,6 +150,8 @@ CSRF_COOKIE_HTTPONLY = False
 # The bureau's identity as printed on every public page.
 SHEBAO_BUREAU_NAME = env_str("SHEBAO_BUREAU_NAME", "武汉市人力资源和社会保障局")
 SHEBAO_HOTLINE = env_str("SHEBAO_HOTLINE", "12333")
+# Warning thresholds: yellow when at most this many working days are left; red when overdue.
+SHEBAO_WARNING_YELLOW_WORKING_DAYS = env_int("SHEBAO_WARNING_YELLOW_WORKING_DAYS", 2)
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
@@ -176,7 +176,7 @@ def _org_unit(key: str) -> OrgUnit:
 
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, summary="提交申请（网上申请或窗口代为申请）")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     case = services.case_submit(
         item_code=payload.item_code, channel=payload.channel, org_unit=_org_unit(payload.org_unit),
         submitted_by=request.user, applicant_type=payload.applicant_type, applicant_name=payload.applicant_name,
@@ -186,7 +186,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
         idempotency_key=request.headers.get("Idempotency-Key", "") or payload.idempotency_key,
         materials=_checks(payload.materials), note=payload.note,
     )
-    return 201, _detail(case, request.user)
+    return Status(201, _detail(case, request.user))
 
 
 class CaseFilters(Schema):

@@ -47,6 +47,12 @@ class CaseResult(models.TextChoices):
     DENIED = "denied", "不予"
 
 
+class WarningLevel(models.TextChoices):
+    GREEN = "green", "正常"
+    YELLOW = "yellow", "临期（黄牌）"
+    RED = "red", "超期（红牌）"
+
+
 class Case(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(
@@ -91,6 +97,8 @@ class Case(models.Model):
     legal_due = models.DateField(null=True, blank=True)
     promised_due = models.DateField(null=True, blank=True)
     due_provisional = models.BooleanField(default=False)
+    warning = models.CharField(max_length=8, choices=WarningLevel.choices, default=WarningLevel.GREEN,
+                               help_text="Recomputed by `shebao tick` from the nearest due date.")
     event_dates = models.JSONField(
         default=dict, help_text="Dates of the events later steps count from: {event key: ISO date}.")
     suspended_since = models.DateField(null=True, blank=True)

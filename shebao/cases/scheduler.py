@@ -5,7 +5,8 @@ are unique per (office, step, cut-off day).
 Jobs:
 * deemed acceptance of online applications left without 一次性告知 for 5 working days;
 * monthly batches: active batch steps whose cut-off day has come are sent as one batch per office;
-* automatic steps that are due (next-day arrival confirmation, month close).
+* automatic steps that are due (next-day arrival confirmation, month close);
+* warning levels (yellow / red) against the nearest due date.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class TickReport:
     deemed_accepted: list[str] = field(default_factory=list)
     batches: list[str] = field(default_factory=list)
     auto_steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -38,6 +40,7 @@ class TickReport:
             f"deemed accepted: {len(self.deemed_accepted)} {' '.join(self.deemed_accepted)}".rstrip(),
             f"batches sent: {len(self.batches)} {' '.join(self.batches)}".rstrip(),
             f"automatic steps done: {len(self.auto_steps)} {' '.join(self.auto_steps)}".rstrip(),
+            f"warnings changed: {len(self.warnings)} {' '.join(self.warnings)}".rstrip(),
         ]
 
 
@@ -102,6 +105,7 @@ def tick(*, now: datetime | None = None) -> TickReport:
     report.deemed_accepted = [c.reference for c in services.cases_deem_accepted(today=today)]
     _send_batches(today, report)
     _run_auto_steps(today, report)
+    report.warnings = [f"{ref}={level}" for ref, level in services.cases_recompute_warnings(today=today)]
     return report
 
 

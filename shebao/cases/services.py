@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,7 +29,7 @@ from shebao.catalog.selectors import catalog_version_in_force, item_get
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
-from shebao.workdays import Pause, deadline, get_calendar, parse_rule
+from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
 
 from .models import (
     OPEN_STATUSES,
@@ -46,6 +47,7 @@ from .models import (
     Rectification,
     StepOutcome,
     StepStatus,
+    WarningLevel,
 )
 from .numbering import case_number, notice_number
 
@@ -757,6 +759,36 @@ def cases_deem_accepted(*, today: date | None = None) -> list[Case]:
                 continue  # another host got there first
             accepted.append(case)
     return accepted
+
+
+def case_warning(*, case: Case, on: date) -> str:
+    """green / yellow / red against the nearest of the active step's and the promised due date."""
+    if case.status not in {CaseStatus.ACCEPTED, CaseStatus.SUSPENDED}:
+        return WarningLevel.GREEN
+    dues = [d for d in [case.promised_due, *case.steps.filter(status=StepStatus.ACTIVE).values_list("due", flat=True)]
+            if d is not None]
+    if not dues:
+        return WarningLevel.GREEN
+    left = countdown(due=min(dues), on=on, suspended_since=case.suspended_since)
+    return left.level(yellow_within=settings.SHEBAO_WARNING_YELLOW_WORKING_DAYS)
+
+
+def cases_recompute_warnings(*, today: date) -> list[tuple[str, str]]:
+    """Store each open case's warning level; audit every change. Returns (reference, level) changed."""
+    changed: list[tuple[str, str]] = []
+    for case in Case.objects.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.SUSPENDED]).select_related("item"):
+        level = case_warning(case=case, on=today)
+        if level == case.warning:
+            continue
+        with transaction.atomic():
+            # Not a transition: the warning is derived, so it must not bump lock_version under a clerk's feet.
+            if Case.objects.filter(pk=case.pk, warning=case.warning).update(warning=level) != 1:
+                continue
+            audit_record(actor="system:tick", action="case.warning_changed", object_type="case",
+                         object_id=str(case.public_id), payload={"from": case.warning, "to": level,
+                                                                 "on": today.isoformat()})
+        changed.append((case.reference, level))
+    return changed
 
 
 def get_case(*, public_id: str) -> Case:

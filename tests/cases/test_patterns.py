@@ -239,3 +239,18 @@ def test_internal_batch_item_without_applicant(world: World, clock: Clock) -> No
     _pass(case, finance, "银行已发放")
     case.refresh_from_db()
     assert case.status == CaseStatus.COMPLETED and case.applicant_id_number == ""
+
+
+def test_tick_recomputes_warning_levels(world: World, clock: Clock, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SHEBAO_WARNING_YELLOW_WORKING_DAYS = 2
+    clock.set(2026, 11, 2)
+    case = _submit(world, "SBZX00024", world.offices.district_ja, world.clerk,
+                   applicant_type="unit", applicant_name="武汉某某科技有限公司", applicant_id_number="",
+                   applicant_credit_code=personas.credit_code())
+    assert case.promised_due == date(2026, 11, 23)
+    assert tick(now=clock.set(2026, 11, 18)).warnings == []
+    assert tick(now=clock.set(2026, 11, 19)).warnings == [f"{case.reference}=yellow"]  # 2 working days left
+    assert tick(now=clock.set(2026, 11, 19, 12)).warnings == []  # unchanged: nothing written
+    assert tick(now=clock.set(2026, 11, 24)).warnings == [f"{case.reference}=red"]
+    case.refresh_from_db()
+    assert case.warning == "red"
