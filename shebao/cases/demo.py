@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from shebao.accounts.models import ApplicantProfile
 from shebao.accounts.selectors import org_unit_by_key
 
 from . import services
@@ -34,26 +35,27 @@ def demo_cases_seed() -> int:
     jiangan = org_unit_by_key("district-01")
     if jiangan is None:
         raise RuntimeError("demo cases need the demo units (run demo_seed first)")
-    unit_profile = unit_user.applicant_profile
-    employer = {"applicant_type": "unit", "applicant_name": unit_profile.name,
-                "applicant_credit_code": unit_profile.credit_code, "applicant_phone": "027-85550000"}
+    profile = ApplicantProfile.objects.get(user=unit_user)
 
-    waiting = services.case_submit(item_code="SBZX00005", channel="counter", org_unit=jiangan,
-                                   submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    def submit(code: str, *, by: User, channel: str = "counter", key: str = "") -> Case:
+        return services.case_submit(
+            item_code=code, channel=channel, org_unit=jiangan, submitted_by=by, applicant_type="unit",
+            applicant_name=profile.name, applicant_credit_code=profile.credit_code, applicant_phone="027-85550000",
+            idempotency_key=key,
+        )
+
+    waiting = submit("SBZX00005", by=clerk)
     _all_received(waiting, clerk, skip=(2,))
 
-    incomplete = services.case_submit(item_code="SBZX00009", channel="counter", org_unit=jiangan,
-                                      submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    incomplete = submit("SBZX00009", by=clerk)
     _all_received(incomplete, clerk, skip=(3,))
     services.case_notify_incomplete(case=incomplete, actor=clerk, note="请补充增加险种所需的营业执照复印件")
 
-    in_review = services.case_submit(item_code="SBZX00024", channel="counter", org_unit=jiangan,
-                                     submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    in_review = submit("SBZX00024", by=clerk)
     _all_received(in_review, clerk)
     services.case_accept(case=in_review, actor=clerk)
 
-    done = services.case_submit(item_code="SBZX00003", channel="counter", org_unit=jiangan,
-                                submitted_by=clerk, **employer)  # type: ignore[arg-type]
+    done = submit("SBZX00003", by=clerk)
     _all_received(done, clerk)
     services.case_accept(case=done, actor=clerk)
     done.refresh_from_db()
@@ -61,7 +63,6 @@ def demo_cases_seed() -> int:
     done.refresh_from_db()
     services.case_step_complete(case=done, actor=clerk, outcome="pass", note="已调整行业类别和基准费率")
 
-    online = services.case_submit(item_code="SBZX00010", channel="online", org_unit=jiangan,
-                                  submitted_by=unit_user, idempotency_key="demo-online-1", **employer)  # type: ignore[arg-type]
+    online = submit("SBZX00010", by=unit_user, channel="online", key="demo-online-1")
     _all_received(online, clerk)
     return Case.objects.count()
