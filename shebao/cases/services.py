@@ -29,6 +29,7 @@ from shebao.catalog.selectors import catalog_version_in_force, item_get
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
+from shebao.registry.effects import apply_case_effect, check_case_preconditions
 from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
 
 from .models import (
@@ -458,6 +459,7 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
                 "材料不齐全，不能受理；请出具一次性告知书。缺少：" + "、".join(row.text[:16] for row in missing),
                 field="materials",
             )
+    check_case_preconditions(case=case)
     now = timezone.now()
     flow = flow_for(case.item.code)
     # A deemed acceptance dates from receipt (行政许可法第三十二条): "自收到申请材料之日起即为受理".
@@ -708,6 +710,8 @@ def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
     _transition(case=case, actor=actor, action="completed", allowed_from=[CaseStatus.ACCEPTED],
                 to_status=CaseStatus.COMPLETED, detail={"result": result, "notice": notice.number},
                 closed_at=timezone.now(), result=result, result_text=text)
+    if result == CaseResult.GRANTED:
+        apply_case_effect(case=case)  # the registries change in the same transaction as the 办结
     if result == CaseResult.GRANTED and flow_for(case.item.code).pattern == "transfer_out_letter":
         _tell_counterpart(case=case, event="transfer_out_done", on=timezone.localdate())
 
