@@ -41,6 +41,7 @@ typecheck: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/deadlines.py
+	$(BIN)/python bench/case_lifecycle.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
