@@ -42,18 +42,22 @@ INSTALLED_APPS = [
     "shebao.catalog",
     "shebao.accounts",
     "shebao.cases",
+    "shebao.changes",
+    "shebao.registry",
     "shebao.documents",
     "shebao.web",
+    "shebao.supervision",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Employer accounts created by SBZX00001/2 must change the issued password at first login.
+    "shebao.registry.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -118,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The UI is written in Simplified Chinese. No LocaleMiddleware: a browser asking for English
+# must not get English weekday names inside Chinese pages (no English translation exists yet).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = "Asia/Shanghai"
@@ -150,6 +156,10 @@ CSRF_COOKIE_HTTPONLY = False
 # The bureau's identity as printed on every public page.
 SHEBAO_BUREAU_NAME = env_str("SHEBAO_BUREAU_NAME", "武汉市人力资源和社会保障局")
 SHEBAO_HOTLINE = env_str("SHEBAO_HOTLINE", "12333")
+# How completed cases change the registries: strict | when_data | off (shebao/registry/effects.py).
+SHEBAO_REGISTRY_EFFECTS = env_str("SHEBAO_REGISTRY_EFFECTS", "when_data")
+if SHEBAO_REGISTRY_EFFECTS not in {"strict", "when_data", "off"}:
+    raise EnvironmentVariableError(f"SHEBAO_REGISTRY_EFFECTS={SHEBAO_REGISTRY_EFFECTS!r}: use strict, when_data or off")
 # Warning thresholds: yellow when at most this many working days are left; red when overdue.
 SHEBAO_WARNING_YELLOW_WORKING_DAYS = env_int("SHEBAO_WARNING_YELLOW_WORKING_DAYS", 2)
 

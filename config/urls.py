@@ -18,5 +18,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("shebao.accounts.urls")),
+    path("changes/", include("shebao.changes.urls")),
+    path("supervision/", include("shebao.supervision.urls")),
+    path("registry/", include("shebao.registry.urls")),
+    path("", include("shebao.web.urls")),
     path("", include("shebao.catalog.urls")),
 ]

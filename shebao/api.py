@@ -10,7 +10,10 @@ from ninja.renderers import JSONRenderer
 
 from shebao.cases.api import router as cases_router
 from shebao.catalog.api import router as catalog_router
+from shebao.changes.api import router as changes_router
 from shebao.core.errors import ApplicationError
+from shebao.registry.api import router as registry_router
+from shebao.supervision.api import router as supervision_router
 from shebao.workdays.api import router as workdays_router
 
 
@@ -53,7 +56,7 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         # ninja reports e.g. ("query", "filters", "mode", 0); people want "mode".
         loc = [
             str(part) for part in err.get("loc", [])
-            if part not in ("query", "path", "body", "filters") and not isinstance(part, int)
+            if part not in ("query", "path", "body", "filters", "payload") and not isinstance(part, int)
         ]
         problems.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
     fields = "、".join(p["field"] for p in problems if p["field"]) or "请求"
@@ -67,3 +70,6 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 api.add_router("/", catalog_router)
 api.add_router("/", workdays_router)
 api.add_router("/", cases_router)
+api.add_router("/", changes_router)
+api.add_router("/", supervision_router)
+api.add_router("/", registry_router)

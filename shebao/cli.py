@@ -36,8 +36,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from shebao.cases.demo import demo_cases_seed
         from shebao.core.demo import demo_seed
+        from shebao.registry.demo import demo_registry_seed
 
         demo_seed()
+        demo_registry_seed()
         demo_cases_seed()
     from django.core.wsgi import get_wsgi_application
     from waitress import serve
@@ -99,9 +101,22 @@ def cmd_tick(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"shebao: --now “{args.now}” is not an ISO date-time (e.g. 2026-11-30T09:00)", file=sys.stderr)
         return 2
-    for line in tick(now=now).lines():
+    from django.utils import timezone
+
+    from shebao.supervision.services import supervision_tick
+
+    report = tick(now=now)  # cases first, so the warning levels supervision reads are fresh
+    for line in [*report.lines(), *supervision_tick(today=timezone.localdate(report.now))]:
         print(line)
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    _ensure_catalog()
+    from shebao.registry.demo import demo_city_command
+
+    return demo_city_command(employers=args.employers, persons=args.persons, seed=args.seed, cases=args.cases)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     tick_cmd = sub.add_parser("tick", help="run the scheduled work once (idempotent)")
     tick_cmd.add_argument("--now", default=None, help="ISO date-time to act as the current moment")
     tick_cmd.set_defaults(handler=cmd_tick)
+
+    demo = sub.add_parser("demo", help="generate a synthetic city (employers, persons, cards, cases)")
+    demo.add_argument("--employers", type=int, default=1000)
+    demo.add_argument("--persons", type=int, default=50000)
+    demo.add_argument("--seed", type=int, default=2017)
+    demo.add_argument("--cases", type=int, default=None, help="number of cases (default: employers + persons/5)")
+    demo.set_defaults(handler=cmd_demo)
 
     audit = sub.add_parser("audit", help="audit chain").add_subparsers(dest="audit_cmd", required=True)
     verify = audit.add_parser("verify", help="check the audit chain; non-zero exit on a break")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from .forms import LoginForm
 from .models import Role
@@ -21,9 +22,14 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
+        """``next_page``, else ``settings.LOGIN_REDIRECT_URL`` (the web app's dispatch by role)
+        where that URL is installed, else the account page."""
         if self.next_page:
             return str(self.next_page)
-        return reverse("accounts:profile")
+        try:
+            return reverse(settings.LOGIN_REDIRECT_URL)
+        except NoReverseMatch:
+            return reverse("accounts:profile")
 
 
 class LogoutView(auth_views.LogoutView):

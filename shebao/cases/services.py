@@ -23,13 +23,13 @@ from django.utils import timezone
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles
-from shebao.catalog.flows import FlowDef, flow_for
+from shebao.catalog.flows import FlowDef, flow_for_item
 from shebao.catalog.models import ServiceItem
-from shebao.catalog.selectors import catalog_version_in_force, item_get
+from shebao.catalog.selectors import catalog_version_in_force, item_for_case
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
-from shebao.registry.effects import apply_case_effect, check_case_preconditions
+from shebao.registry.effects import apply_case_effect, case_route, check_case_preconditions
 from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
 
 from .models import (
@@ -126,7 +126,11 @@ def _transition(
     if updated != 1:
         raise Conflict("办件已被他人处理，请刷新后重试", extra={"status": case.status})
     before = case.status
-    case.refresh_from_db()
+    # The compare-and-set succeeded, so the row now holds exactly these values: no re-read needed.
+    case.status = new_status
+    case.lock_version += 1
+    for name, value in fields.items():
+        setattr(case, name, value)
     now = timezone.now()
     payload = {"status_before": before, "status_after": new_status, **(detail or {})}
     CaseEvent.objects.create(
@@ -150,7 +154,7 @@ ACTION_LABELS = {
     "submitted": "提交申请", "materials_checked": "核对材料", "incomplete_notified": "出具一次性告知书",
     "supplemented": "补正材料", "accepted": "受理", "refused": "不予受理", "step_completed": "办理环节",
     "event_recorded": "登记外部事项", "suspended": "中止", "resumed": "恢复办理", "withdrawn": "撤回",
-    "completed": "办结", "rated": "评价", "deemed_accepted": "视为受理",
+    "completed": "办结", "rated": "评价", "deemed_accepted": "视为受理", "extended": "延期",
 }
 
 
@@ -201,7 +205,7 @@ def case_submit(
     version = catalog_version_in_force()
     if version is None:
         raise ValidationFailed("尚未发布事项清单，不能申请")
-    item: ServiceItem = item_get(code=item_code, version=version)
+    item: ServiceItem = item_for_case(code=item_code, version=version)
     roles = user_roles(submitted_by) if submitted_by is not None else frozenset()
     if channel == Channel.ONLINE:
         if not item.mode_online:
@@ -233,7 +237,7 @@ def case_submit(
     if bool(agent_name.strip()) != bool(agent_id):
         raise ValidationFailed("代办人须同时填写姓名和身份证号", field="agent_id_number")
     applicant_user = signed_in if channel == Channel.ONLINE else None
-    related = _first_half_of_pair(item.code, id_number=id_number, credit_code=credit_code)
+    related = _first_half_of_pair(item, id_number=id_number, credit_code=credit_code)
 
     try:
         with transaction.atomic():
@@ -269,10 +273,10 @@ def case_submit(
     return case
 
 
-def _first_half_of_pair(code: str, *, id_number: str, credit_code: str) -> Case | None:
+def _first_half_of_pair(item: ServiceItem, *, id_number: str, credit_code: str) -> Case | None:
     """A 到账确认 item (SBZX00020-2, 00056-2, 00057-2) continues the 核定 case of the same
     applicant: that case must be 办结 准予 and not yet confirmed by another application."""
-    flow = flow_for(code)
+    flow = flow_for_item(item)
     first_code = flow.params.get("pair")
     if flow.pattern != "arrival_confirmation" or not isinstance(first_code, str):
         return None
@@ -396,9 +400,11 @@ def _after_cutoff_time(flow: FlowDef, now: datetime, day: date) -> date:
 
 def _route_for(case: Case, flow: FlowDef) -> str:
     """The flow route a case takes: by its channel where the item has such a route, else the
-    window route. (Online employers that are not 网上信用用户 take ``online_non_credit`` once
-    the employer registry records the flag; until then the online route applies.)"""
-    wanted = {"online": "online", "internal": "internal"}.get(case.channel, flow.default_route)
+    window route. Online 增员/停保 of employers that are not 网上信用用户 (the registry's flag) take
+    ``online_non_credit``: the counter check by the 20th."""
+    wanted = case_route(case=case) or {"online": "online", "internal": "internal"}.get(
+        case.channel, flow.default_route
+    )
     return wanted if wanted in flow.routes else flow.default_route
 
 
@@ -461,7 +467,7 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
             )
     check_case_preconditions(case=case)
     now = timezone.now()
-    flow = flow_for(case.item.code)
+    flow = flow_for_item(case.item)  # the flow of the case's own guide version
     # A deemed acceptance dates from receipt (行政许可法第三十二条): "自收到申请材料之日起即为受理".
     accepted_day = timezone.localdate(case.submitted_at) if deemed else timezone.localdate(now)
     weekdays = flow.params.get("intake_weekdays")
@@ -673,6 +679,26 @@ def case_resume(*, case: Case, actor: User, reason: str = "") -> Case:
 
 
 @transaction.atomic
+def case_extend(*, case: Case, actor: User, working_days: int, reason: str) -> Case:
+    """延期: the office extends the time limits by N working days, for a recorded reason."""
+    _require_role(actor, {Role.REVIEWER, Role.BUREAU_APPROVER, Role.CITY_REVIEWER}, "延长办理期限")
+    if not 1 <= working_days <= 60:
+        raise ValidationFailed("延长的工作日数须在 1—60 之间", field="working_days")
+    if not reason.strip():
+        raise ValidationFailed("请填写延期理由", field="reason")
+    calendar = get_calendar()
+
+    def later(day: date | None) -> date | None:
+        return calendar.add_working_days(day, working_days) if day is not None else None
+
+    return _transition(case=case, actor=actor, action="extended",
+                       allowed_from=[CaseStatus.ACCEPTED, CaseStatus.SUSPENDED],
+                       detail={"working_days": working_days, "reason": reason.strip(),
+                               "legal_due_before": str(case.legal_due), "promised_due_before": str(case.promised_due)},
+                       legal_due=later(case.legal_due), promised_due=later(case.promised_due))
+
+
+@transaction.atomic
 def case_withdraw(*, case: Case, actor: User, reason: str = "") -> Case:
     """The applicant (or the window on their written request) withdraws before 办结."""
     if not _is_applicant_of(actor, case):
@@ -690,7 +716,7 @@ COUNTERPART_EVENTS = {"letter_sent": "letter_received", "transfer_out_done": "fu
 
 
 def _tell_counterpart(*, case: Case, event: str, on: date) -> None:
-    counterpart_code = flow_for(case.item.code).params.get("counterpart")
+    counterpart_code = flow_for_item(case.item).params.get("counterpart")
     their_event = COUNTERPART_EVENTS.get(event)
     if not isinstance(counterpart_code, str) or their_event is None or not case.applicant_id_number:
         return
@@ -712,7 +738,7 @@ def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
                 closed_at=timezone.now(), result=result, result_text=text)
     if result == CaseResult.GRANTED:
         apply_case_effect(case=case)  # the registries change in the same transaction as the 办结
-    if result == CaseResult.GRANTED and flow_for(case.item.code).pattern == "transfer_out_letter":
+    if result == CaseResult.GRANTED and flow_for_item(case.item).pattern == "transfer_out_letter":
         _tell_counterpart(case=case, event="transfer_out_done", on=timezone.localdate())
 
 

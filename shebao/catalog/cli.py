@@ -17,13 +17,14 @@ _CHANGE_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
 _OUTCOME_LABELS = {
     "published": "已发布为第 {n} 版",
     "unchanged": "与第 {n} 版内容相同，未作任何改动",
-    "draft": "已存为第 {n} 版草稿，待政策法规处审核后发布",
+    "draft": "已存为第 {n} 版草稿{proposal}，经清单编辑核对提交、政策法规处审核通过后方可发布",
 }
 
 
 def _print_result(result: ImportResult, out: TextIO) -> None:
     prefix = "[试运行，未写入] " if result.dry_run else ""
-    outcome = _OUTCOME_LABELS[result.outcome].format(n=result.version_number)
+    proposal = f"，并生成变更提案 {result.proposal}（含全部差异）" if result.proposal else ""
+    outcome = _OUTCOME_LABELS[result.outcome].format(n=result.version_number, proposal=proposal)
     if result.dry_run and result.outcome != "unchanged":
         outcome = "将" + outcome.replace("已", "")
     print(f"{prefix}{outcome}", file=out)

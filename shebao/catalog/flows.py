@@ -664,3 +664,85 @@ def validate_flows(
     extra = sorted(set(flows) - set(expected))
     if extra:
         raise FlowDataError(source, f"item {extra[0]}", "", "is not a guide table of the official document")
+
+
+# --------------------------------------------------------------------------- versioned flows
+#
+# flows.yaml is the flow of every item of version 1. Guide change control may change an item's
+# flow in a later version: the item's entry (the same shape as under ``items:`` in the YAML)
+# is then stored per version in ``catalog.ItemFlow`` and carried to every later version.
+# The case engine asks ``flow_for_item(case.item)``, which honours the item's version.
+
+PROPOSAL_SOURCE = "变更提案"
+
+
+@cache
+def _raw_data() -> dict[str, Any]:
+    data = yaml.safe_load(DATA_PATH.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def flow_definition_default(code: str, *, copy: bool = True) -> dict[str, Any] | None:
+    """The item's entry in flows.yaml, or None for a code the file lacks. ``copy=False`` returns
+    the cached entry itself, for readers that do not change it."""
+    from shebao.catalog.selectors import normalize_item_code
+
+    entry = _raw_data()["items"].get(normalize_item_code(code))
+    if entry is None or not copy:
+        return entry
+    copied: dict[str, Any] = yaml.safe_load(yaml.safe_dump(entry))
+    return copied
+
+
+def flow_pattern_names() -> dict[str, str]:
+    """Pattern id → Chinese name, for editors choosing a pattern."""
+    return {str(pid): str(p["name"]) for pid, p in _raw_data()["patterns"].items()}
+
+
+def flow_from_definition(code: str, definition: object, *, source: str = PROPOSAL_SOURCE) -> FlowDef:
+    """Build and check one item's flow from an entry shaped as under ``items:`` in flows.yaml.
+
+    Checked as the file is: vocabularies, steps, routes, anchors, parameters, and references to
+    other items (a ``pair`` must name this item back). Raises FlowDataError."""
+    if not _is_code(code):
+        raise FlowDataError(source, f"item {code}", "", "is not an item code such as SBZX00001")
+    patterns = {str(pid): _check_pattern(str(pid), p, source) for pid, p in _raw_data()["patterns"].items()}
+    flow = _build_item(code, definition, patterns, source)
+    flows = {**_bundled(), code: flow}
+    _check_references(flows, source)
+    return flow
+
+
+@cache
+def _flow_from_json(code: str, encoded: str) -> FlowDef:
+    import json
+
+    return flow_from_definition(code, json.loads(encoded), source=f"catalog.ItemFlow {code}")
+
+
+def flow_for_item(item: Any) -> FlowDef:
+    """The flow of a ``ServiceItem`` as its catalog version defines it.
+
+    The version's own definition (``catalog.ItemFlow``) if it has one, else flows.yaml. A case
+    accepted under a version therefore follows that version's flow even after a later version
+    changes it. Raises NotFound for an item no flow is defined for (a new item published
+    without one)."""
+    import json
+
+    from shebao.catalog.models import ItemFlow
+
+    row = ItemFlow.objects.filter(version_id=item.version_id, code=item.code).only("definition").first()
+    if row is None:
+        return flow_for(item.code)
+    return _flow_from_json(item.code, json.dumps(row.definition, ensure_ascii=False, sort_keys=True))
+
+
+def flow_definition_for_item(item: Any) -> dict[str, Any] | None:
+    """The entry (flows.yaml shape) that defines ``flow_for_item(item)``; None if there is none."""
+    from shebao.catalog.models import ItemFlow
+
+    row = ItemFlow.objects.filter(version_id=item.version_id, code=item.code).only("definition").first()
+    if row is not None:
+        return dict(row.definition)
+    return flow_definition_default(item.code)

@@ -219,3 +219,28 @@ class ItemContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {'、'.join(self.phones)}"
+
+
+class ItemFlow(models.Model):
+    """The handling flow (flows as data) of one item in one version, where it differs from
+    ``data/flows.yaml``.
+
+    ``data/flows.yaml`` holds the curated flows of the 2017 edition. A published change to an
+    item's flow (guide change control) stores the item's entry here, in the same shape as an
+    entry under ``items:`` of the YAML file (``pattern`` plus ``params``/``steps``/``omit``/
+    ``add``…). Publication copies every row to the next version, so a version's flows are its
+    rows plus the YAML for the rest. Read through ``shebao.catalog.flows.flow_for_item``.
+    """
+
+    version = models.ForeignKey(CatalogVersion, on_delete=models.CASCADE, related_name="flows")
+    code = models.CharField(max_length=20)
+    definition = models.JSONField(help_text="The item's entry as under items: in flows.yaml.")
+
+    class Meta:
+        ordering = ["version", "code"]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="uniq_item_flow_per_version")]
+        verbose_name = "办理流程定义（按版本）"
+        verbose_name_plural = "办理流程定义（按版本）"
+
+    def __str__(self) -> str:
+        return f"{self.code}（第{self.version.number}版）"

@@ -28,6 +28,21 @@ def catalog_version_in_force(*, on: date | None = None) -> CatalogVersion | None
     )
 
 
+def catalog_version_latest_published() -> CatalogVersion | None:
+    """The newest published version, in force or taking effect later (change control builds on it)."""
+    return CatalogVersion.objects.filter(status=CatalogVersion.Status.PUBLISHED).order_by("-number").first()
+
+
+def catalog_version_pending(*, on: date | None = None) -> CatalogVersion | None:
+    """The newest published version whose effective date is still to come, if any."""
+    day = on or timezone.localdate()
+    return (
+        CatalogVersion.objects.filter(status=CatalogVersion.Status.PUBLISHED, effective_from__gt=day)
+        .order_by("-number")
+        .first()
+    )
+
+
 def catalog_version_get(*, number: int | None = None) -> CatalogVersion:
     if number is None:
         version = catalog_version_in_force()
@@ -108,6 +123,14 @@ def item_get(*, code: str, version: CatalogVersion) -> ServiceItem:
         .filter(code=canonical)
         .first()
     )
+    if item is None:
+        raise NotFound(f"事项编号 {code} 不存在", field="code")
+    return item
+
+
+def item_for_case(*, code: str, version: CatalogVersion) -> ServiceItem:
+    """The item a case is opened for: the row and its version, without the guide page's prefetches."""
+    item = version.items.select_related("version").filter(code=normalize_item_code(code)).first()
     if item is None:
         raise NotFound(f"事项编号 {code} 不存在", field="code")
     return item

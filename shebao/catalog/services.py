@@ -1,16 +1,21 @@
 """Writes to the catalog: importing an edition of the official document.
 
 The first import publishes version 1. Importing the same content again changes nothing.
-Importing different content stores a new version as a draft awaiting review and reports the
-differences; it is never published silently (publication belongs to guide change control).
+Importing different content stores a new version as a draft, reports the differences and opens
+a change proposal (``shebao.changes``, kind ``edition``) that holds the full diff; it is never
+published silently: the policy office reviews it and the publishing units publish it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -23,7 +28,7 @@ from .importer.build import build_items, content_hash, search_columns
 from .importer.contacts import DISTRICT_DISPLAY, DISTRICTS, ContactEntry, build_directory, classify
 from .importer.parser import DocumentFormatError, ParsedDocument, parse_document
 from .models import CatalogVersion, FlowStep, ItemContact, Material, Office, Section, ServiceItem
-from .selectors import catalog_version_in_force
+from .selectors import catalog_version_in_force, catalog_version_latest_published
 
 BUNDLED_EDITION = Path(__file__).resolve().parent / "data" / "wuhan-2017-service-guide.txt"
 # Fields compared between editions, in guide order.
@@ -56,6 +61,7 @@ class ImportResult:
     changes: list[ItemChange]
     notes: list[str]
     dry_run: bool
+    proposal: str = ""  # reference of the change proposal opened for a draft (shebao.changes)
 
 
 def read_edition(path: str | Path) -> str:
@@ -92,22 +98,32 @@ def _diff(old_items: list[dict[str, Any]], new_items: list[dict[str, Any]]) -> l
 
 
 def catalog_import(*, text: str, source_name: str, actor: str, dry_run: bool = False) -> ImportResult:
-    """Import an edition. Raises CatalogImportError (and changes nothing) for a bad file."""
+    """Import an edition. Raises CatalogImportError (and changes nothing) for a bad file.
+
+    A different edition becomes a draft version plus a change proposal of kind ``edition``
+    (``shebao.changes.services.proposal_from_edition``) holding the full diff against the
+    newest published version; publication goes through review like any other change."""
     parsed = _parse(text)
     items = build_items(parsed)
     digest = content_hash(parsed, items)
     numbered = sum(1 for item in items if item["seq"] is not None)
     latest = CatalogVersion.objects.order_by("-number").first()
-    if latest is not None and latest.content_sha256 == digest:
-        return ImportResult("unchanged", latest.number, len(items), numbered, [], parsed.notes, dry_run)
+    base = catalog_version_latest_published()
+    # The same content as the newest version, or as the newest published one, or as a draft
+    # still awaiting review: nothing to do.
+    same = next(
+        (v for v in (latest, base) if v is not None and v.content_sha256 == digest), None
+    ) or CatalogVersion.objects.filter(status=CatalogVersion.Status.DRAFT, content_sha256=digest).first()
+    if same is not None:
+        return ImportResult("unchanged", same.number, len(items), numbered, [], parsed.notes, dry_run)
 
-    current = catalog_version_in_force() or latest
-    changes = _diff(version_items_as_dicts(current), items) if current is not None else []
+    changes = _diff(version_items_as_dicts(base), items) if base is not None else []
     outcome = "published" if latest is None else "draft"
     if dry_run:
         next_number = 1 if latest is None else latest.number + 1
         return ImportResult(outcome, next_number, len(items), numbered, changes, parsed.notes, True)
 
+    proposal = ""
     with transaction.atomic():
         next_number = (CatalogVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
         version = CatalogVersion.objects.create(
@@ -137,7 +153,15 @@ def catalog_import(*, text: str, source_name: str, actor: str, dry_run: bool = F
                 "source_sha256": parsed.source_sha256, "changes": len(changes),
             },
         )
-    return ImportResult(outcome, version.number, len(items), numbered, changes, parsed.notes, False)
+        if outcome == "draft" and base is not None and apps.is_installed("shebao.changes"):
+            # Change control owns what happens next (imported here: changes depends on catalog).
+            from shebao.changes.services import proposal_from_edition
+
+            opened = proposal_from_edition(
+                draft=version, base_version=base, text=text, source_name=source_name, actor=actor,
+            )
+            proposal = opened.reference
+    return ImportResult(outcome, version.number, len(items), numbered, changes, parsed.notes, False, proposal)
 
 
 def catalog_ensure_loaded(*, actor: str = "system:bootstrap") -> CatalogVersion:
@@ -268,30 +292,43 @@ def _upsert_office(
 
 def _link_contacts(version: CatalogVersion) -> None:
     offices = {office.key: office for office in Office.objects.all()}
-    linked: list[ItemContact] = []
-    for contact in ItemContact.objects.filter(item__version=version):
-        found = classify(contact.label)
+    by_office: dict[int, list[int]] = {}
+    for contact_id, label in ItemContact.objects.filter(item__version=version).values_list("pk", "label"):
+        found = classify(label)
         if found and found[0] in offices:
-            contact.office = offices[found[0]]
-            linked.append(contact)
-    ItemContact.objects.bulk_update(linked, ["office"])
+            by_office.setdefault(offices[found[0]].pk, []).append(contact_id)
+    # One UPDATE per office (a few dozen) rather than a CASE over every contact.
+    for office_id, contact_ids in by_office.items():
+        ItemContact.objects.filter(pk__in=contact_ids).update(office_id=office_id)
 
 
-def version_items_as_dicts(version: CatalogVersion | None) -> list[dict[str, Any]]:
-    """The stored content of a version in the same shape as ``build_items`` (for diffs)."""
+def version_items_as_dicts(
+    version: CatalogVersion | None, *, codes: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """The stored content of a version in the same shape as ``build_items`` (every key), so two
+    versions compare field by field and a version can be written again (``catalog_items_write``).
+    ``codes`` limits it to those items."""
     if version is None:
         return []
     result: list[dict[str, Any]] = []
-    items = version.items.select_related("section").prefetch_related("materials").order_by("position")
+    items = (
+        version.items.select_related("section")
+        .prefetch_related("materials", "flow_steps", "contacts")
+        .order_by("position")
+    )
+    if codes is not None:
+        items = items.filter(code__in=list(codes))
     for item in items:
         result.append(
             {
-                "code": item.code, "seq": item.seq, "section": item.section.name, "list_code": item.list_code,
+                "position": item.position, "code": item.code, "seq": item.seq, "section": item.section.name,
+                "section_printed": item.section.printed_name, "list_code": item.list_code,
                 "list_category": item.list_category, "list_name": item.list_name, "category": item.category,
                 "name": item.name, "authority": item.authority,
                 "modes": {"immediate": item.mode_immediate, "online": item.mode_online,
                           "one_visit": item.mode_one_visit},
-                "legal_basis": item.legal_basis, "conditions": item.conditions,
+                "legal_basis": list(item.legal_basis), "legal_basis_label": item.legal_basis_label,
+                "conditions": item.conditions, "materials_text": item.materials_text,
                 "materials": [
                     {"position": m.position, "text": m.text, "printed_number": m.printed_number, "group": m.group,
                      "original_count": m.original_count, "copy_count": m.copy_count, "retained": m.retained,
@@ -303,8 +340,36 @@ def version_items_as_dicts(version: CatalogVersion | None) -> list[dict[str, Any
                 "promised_limit": {"text": item.promised_limit_text, "kind": item.promised_limit_kind,
                                    "count": item.promised_limit_count},
                 "special_procedure": item.special_procedure, "fee": item.fee, "certificate": item.certificate,
-                "flow_text": item.flow_text, "agency": item.agency, "consult": item.consult,
+                "flow_text": item.flow_text, "flow_steps": [step.text for step in item.flow_steps.all()],
+                "agency": item.agency, "consult": item.consult,
+                "contacts": [{"label": c.label, "phones": list(c.phones), "address": c.address}
+                             for c in item.contacts.all()],
                 "complaint": item.complaint, "remarks": item.remarks,
+                "applicant_kinds": list(item.applicant_kinds),
             }
         )
     return result
+
+
+def items_content_hash(*, doc_number: str, issued_on: str, items: list[dict[str, Any]]) -> str:
+    """The content hash of a version built from item dicts (as ``importer.build.content_hash``)."""
+    body = {"doc_number": doc_number, "issued_on": issued_on, "items": items}
+    encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def catalog_items_write(*, version: CatalogVersion, items: list[dict[str, Any]]) -> None:
+    """Write the items (``build_items`` shape) of a new version and link their contacts to the
+    office directory. For guide change control; the caller holds the transaction and audits."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("catalog_items_write must run inside the caller's transaction")
+    _write_items(version, items)
+    _link_contacts(version)
+
+
+def catalog_directory_sync(*, text: str, version: CatalogVersion) -> None:
+    """Update the office directory from an edition's text when its version is published, and
+    link the version's contacts to it. The caller holds the transaction and audits."""
+    parsed = _parse(text)
+    _sync_directory(parsed, build_items(parsed))
+    _link_contacts(version)

@@ -247,12 +247,49 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = _version_or_unavailable(request)
     if isinstance(version, HttpResponse):
         return version
+    return _render_item(request, version, code, archived=False)
+
+
+@require_GET
+def item_version_detail(request: HttpRequest, number: int, code: str) -> HttpResponse:
+    """The guide as a given published version had it (cases keep the version they were
+    accepted under; a version taking effect later can be read before it does)."""
+    try:
+        version = selectors.catalog_version_get(number=number)
+    except NotFound:
+        return _not_found(request, f"第 {number} 版不存在或尚未发布。")
+    in_force = selectors.catalog_version_in_force()
+    if in_force is not None and in_force.pk == version.pk:
+        return redirect("catalog:item_detail", code=selectors.normalize_item_code(code))
+    return _render_item(request, version, code, archived=True)
+
+
+def _pending_change(item: ServiceItem) -> dict[str, Any] | None:
+    """What a published version that takes effect later changes in this item, if anything."""
+    pending = selectors.catalog_version_pending()
+    if pending is None or pending.pk == item.version_id:
+        return None
+    from shebao.changes.diff import item_diff  # pure diff code of the change-control app
+
+    from .services import version_items_as_dicts
+
+    before = next(iter(version_items_as_dicts(item.version, codes=[item.code])), None)
+    after = next(iter(version_items_as_dicts(pending, codes=[item.code])), None)
+    diff = item_diff(before, after)
+    if diff is None:
+        return None
+    return {"version": pending, "diff": diff}
+
+
+def _render_item(request: HttpRequest, version: CatalogVersion, code: str, *, archived: bool) -> HttpResponse:
     try:
         item = selectors.item_get(code=code, version=version)
     except NotFound:
         return _not_found(request, f"没有找到编号为“{code[:40]}”的服务事项。")
     if item.code != code:
         # SBZX000062 (as misprinted in the list), lower case, full width: one canonical address.
+        if archived:
+            return redirect("catalog:item_version_detail", number=version.number, code=item.code, permanent=True)
         return redirect("catalog:item_detail", code=item.code, permanent=True)
     estimate = _limit_estimate(item, request.GET.get("accepted", ""))
     materials = list(item.materials.all())
@@ -266,7 +303,11 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "catalog/item_detail.html",
         {
-            "version": version,
+            "version": selectors.catalog_version_in_force() if archived else version,
+            "item_version": version,
+            "archived": archived,
+            "today": timezone.localdate(),
+            "pending_change": None if archived else _pending_change(item),
             "item": item,
             "material_groups": _material_groups(materials),
             "material_totals": _material_totals(materials),

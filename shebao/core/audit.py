@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,7 +24,8 @@ def _canonical(
 ) -> bytes:
     body = {
         "seq": seq,
-        "occurred_at": occurred_at.isoformat(),
+        # UTC text, so the hash does not depend on the zone the time was created in.
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
         "actor": actor,
         "action": action,
         "object_type": object_type,

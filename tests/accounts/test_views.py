@@ -46,7 +46,8 @@ def test_wrong_password_is_refused_in_chinese(client: Client, clerk: Any) -> Non
 
 def test_login_shows_the_account_then_logout(client: Client, clerk: Any, org_units: dict[str, OrgUnit]) -> None:
     response = client.post(reverse("accounts:login"), {"username": "clerk.test", "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:profile")
+    # Without ?next=, staff land on the workbench (settings.LOGIN_REDIRECT_URL dispatches by role).
+    assert response.status_code == 302 and response["Location"] == reverse("web:home")
     page = client.get(reverse("accounts:profile")).content.decode()
     assert "我的账户" in page and "测试受理员" in page and "窗口受理人员" in page
     assert "江岸社保处（区社保经办机构）" in page
@@ -66,7 +67,7 @@ def test_login_follows_next_and_refuses_foreign_hosts(client: Client, clerk: Any
     assert response["Location"] == "/items/"
     client.logout()
     response = client.post(url, {"username": "clerk.test", "password": PASSWORD, "next": "https://evil.example/"})
-    assert response["Location"] == reverse("accounts:profile")
+    assert response["Location"] == reverse("web:home")
 
 
 def test_profile_requires_login_and_masks_the_id_number(client: Client, person: Any) -> None:

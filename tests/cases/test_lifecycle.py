@@ -264,3 +264,39 @@ def test_progress_lookup_needs_number_and_id_tail(world: World) -> None:
     assert case_track(number=case.number, id_tail=case.applicant_credit_code[-6:]).pk == case.pk
     with pytest.raises(Exception, match="未找到"):
         case_track(number=case.number, id_tail="000000")
+
+
+def test_extension_moves_both_limits_with_a_reason(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _counter_case(world, "SBZX00024", complete=True)
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
+    services.case_accept(case=case, actor=world.clerk)
+    case.refresh_from_db()
+    assert (case.legal_due, case.promised_due) == (date(2026, 11, 30), date(2026, 11, 23))
+    with pytest.raises(ValidationFailed, match="理由"):
+        services.case_extend(case=case, actor=world.reviewer, working_days=5, reason=" ")
+    with pytest.raises(PermissionDenied):
+        services.case_extend(case=case, actor=world.clerk, working_days=5, reason="需补充调查")
+    services.case_extend(case=case, actor=world.reviewer, working_days=5, reason="需补充调查")
+    case.refresh_from_db()
+    assert (case.legal_due, case.promised_due) == (date(2026, 12, 7), date(2026, 11, 30))
+    assert case.events.filter(action="extended").count() == 1
+    assert audit_verify()[1] == []
+
+
+def test_without_registry_data_the_case_completes_and_says_the_registry_was_not_changed(world: World) -> None:
+    case = _counter_case(world, complete=True)
+    services.case_accept(case=case, actor=world.clerk)
+    _run_all_steps(world, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED
+    skipped = case.events.filter(action="registry_skipped")
+    assert skipped.count() == 1 and "登记簿不作变更" in skipped.get().detail["note"]
+
+
+def test_strict_registry_mode_refuses_acceptance_without_data(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SHEBAO_REGISTRY_EFFECTS = "strict"
+    case = _counter_case(world, complete=True)
+    with pytest.raises(Conflict, match="业务数据"):
+        services.case_accept(case=case, actor=world.clerk)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED and case.number is None

@@ -10,6 +10,7 @@ import pytest
 from shebao.catalog.cli import catalog_import_command
 from shebao.catalog.models import CatalogVersion, ServiceItem
 from shebao.catalog.services import BUNDLED_EDITION, CatalogImportError, catalog_import
+from shebao.changes.models import ChangeProposal
 from shebao.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,13 @@ def test_a_corrected_edition_becomes_a_draft_with_its_differences(catalog: Catal
     # The published catalog is still version 1 and untouched.
     assert ServiceItem.objects.get(version__number=1, code="SBZX00012").name == "单位统筹范围内成建制转移"
     assert AuditEvent.objects.filter(action="catalog.version.drafted", object_id="2").exists()
+    # Never published silently: guide change control holds it as a proposal with the full diff.
+    proposal = ChangeProposal.objects.get(draft_version=draft)
+    assert result.proposal == proposal.reference
+    assert proposal.kind == "edition" and proposal.source == "import" and proposal.status == "draft"
+    assert [(d["code"], [f["field"] for f in d["fields"]]) for d in proposal.diff] == [
+        ("SBZX00012", ["name", "promised_limit"])
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,221 @@
+"""Supervision at a city's volume: build the facts of N cases, then time the dashboard queries.
+
+    .venv/bin/python bench/supervision.py [--cases 1000000] [--db PATH] [--keep]
+    (DATABASE_URL=postgres://… selects PostgreSQL)
+
+Cases are written directly in bulk (the case services would take hours for a million): 14
+district offices with three street windows each, every published item, a year of submissions
+(2025-11 … 2026-10), realistic shares of refusals, 一次性告知, suspensions, late completions,
+open red/yellow cases and ratings. Then:
+
+* ``case_facts_refresh`` backfills the fact table (the one-off cost of switching supervision on)
+  and is run again to show the incremental cost when nothing changed;
+* the dashboard's queries are timed: the summary per office / item / officer for one month and
+  for the whole year, the trend, a drill-down page, the warning list.
+
+Prints each timing and the ratio of the slowest summary to a 1-second budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _setup(db: Path | None) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        path = db or Path(tempfile.mkdtemp(prefix="shebao-svbench-")) / "bench.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        print(f"database: {path}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shebao.catalog.services import catalog_ensure_loaded
+
+    catalog_ensure_loaded()
+
+
+DISTRICTS = ["江岸", "江汉", "硚口", "汉阳", "武昌", "青山", "洪山", "东西湖", "汉南", "蔡甸", "江夏", "黄陂", "新洲", "东湖高新"]
+
+
+def build(n: int, *, seed: int = 58) -> None:
+    from django.contrib.auth.models import Group, User
+    from django.db import connection, transaction
+
+    from shebao.accounts.models import OrgLevel, OrgUnit, Role, StaffProfile
+    from shebao.cases.models import Case, Notice, Rating
+    from shebao.catalog.selectors import catalog_version_in_force
+    from shebao.workdays import get_calendar, parse_rule
+
+    rng = random.Random(seed)
+    calendar = get_calendar()
+    version = catalog_version_in_force()
+    assert version is not None
+    items = list(version.items.all())
+    weights = [rng.paretovariate(1.2) for _ in items]
+    limits = {}
+    for item in items:
+        legal, promised = parse_rule(item.legal_limit_text), parse_rule(item.promised_limit_text)
+        limits[item.pk] = (legal.count if legal.kind == "working_days" else None,
+                           0 if promised.kind == "immediate" else (promised.count if promised.kind == "working_days"
+                                                                   else None))
+    units: list[OrgUnit] = []
+    clerks: dict[int, list[User]] = {}
+    group, _ = Group.objects.get_or_create(name=Role.WINDOW_CLERK)
+    for d, name in enumerate(DISTRICTS):
+        district, _ = OrgUnit.objects.get_or_create(
+            key=f"bench-d{d}", defaults={"name": f"{name}区社保经办处", "level": OrgLevel.DISTRICT, "district": name,
+                                         "code": f"BD{d:02d}"})
+        units.append(district)
+        for s in range(3):
+            street, _ = OrgUnit.objects.get_or_create(
+                key=f"bench-d{d}-s{s}", defaults={"name": f"{name}区第{s + 1}街道政务服务中心", "level": OrgLevel.STREET,
+                                                  "district": name, "parent": district, "code": f"B{d:02d}{s}"})
+            units.append(street)
+    for unit in units:
+        staff = []
+        for k in range(4 if unit.level == OrgLevel.DISTRICT else 2):
+            user, created = User.objects.get_or_create(username=f"bench.{unit.code}.{k}")
+            if created:
+                user.groups.add(group)
+                StaffProfile.objects.create(user=user, org_unit=unit, display_name=f"{unit.district}窗口{k + 1}号")
+            staff.append(user)
+        clerks[unit.pk] = staff
+    unit_weights = [3.0 if u.level == OrgLevel.DISTRICT else 1.0 for u in units]
+
+    start = date(2025, 11, 1)
+    today = date(2026, 10, 20)
+    span = (today - start).days
+    done = 0
+    t0 = time.perf_counter()
+    chunk = 20_000
+    while done < n:
+        size = min(chunk, n - done)
+        cases, notices, ratings = [], [], []
+        for i in range(size):
+            seq = done + i
+            item = rng.choices(items, weights)[0]
+            unit = rng.choices(units, unit_weights)[0]
+            clerk = rng.choice(clerks[unit.pk])
+            received = start + timedelta(days=rng.randrange(span))
+            if not calendar.is_working_day(received):
+                received = calendar.next_working_day(received)
+            # 09:00–16:00 in Beijing is 01:00–08:00 UTC on the same day.
+            submitted = datetime.combine(received, datetime.min.time(), UTC) + timedelta(hours=rng.randint(1, 8))
+            legal_n, promised_n = limits[item.pk]
+            roll = rng.random()
+            case = Case(item=item, channel="counter", org_unit=unit, applicant_type="person", applicant_name="测试",
+                        applicant_id_number="", submitted_by=clerk, submitted_at=submitted,
+                        number=f"B{seq:011d}")
+            incomplete = rng.random() < 0.12
+            if roll < 0.04:
+                case.status, case.closed_at = "refused", submitted + timedelta(hours=1)
+                case.number = None
+            else:
+                accepted_day = calendar.add_working_days(received, rng.choice([0, 0, 0, 1, 2]) if incomplete else 0)
+                case.accepted_at = datetime.combine(accepted_day, datetime.min.time(), UTC) + timedelta(hours=2)
+                case.accepted_by = clerk
+                case.event_dates = {"accepted": accepted_day.isoformat()}
+                case.legal_due = calendar.add_working_days(accepted_day, legal_n) if legal_n is not None else None
+                case.promised_due = (calendar.add_working_days(accepted_day, promised_n)
+                                     if promised_n is not None else None)
+                base = promised_n if promised_n is not None else (legal_n or 5)
+                if rng.random() < 0.03:
+                    pause = rng.randint(2, 15)
+                    s0 = calendar.add_working_days(accepted_day, 1)
+                    case.suspended_days = [[s0.isoformat(), (s0 + timedelta(days=pause)).isoformat()]]
+                late = rng.random() < 0.08
+                handling = base + rng.randint(1, 6) if late else rng.randint(0, max(0, base))
+                close_day = calendar.add_working_days(accepted_day, handling)
+                if close_day >= today or rng.random() < 0.02:
+                    case.status = "accepted"
+                    due = case.promised_due or case.legal_due
+                    if due is not None:
+                        left = calendar.working_days_between(today, due)
+                        case.warning = "red" if due < today else ("yellow" if left <= 2 else "green")
+                else:
+                    case.status, case.result = "completed", "granted"
+                    case.closed_at = datetime.combine(close_day, datetime.min.time(), UTC) + timedelta(hours=7)
+            cases.append(case)
+            if incomplete:
+                notices.append((len(cases) - 1, submitted))
+        with transaction.atomic():
+            Case.objects.bulk_create(cases, batch_size=2000)
+            Notice.objects.bulk_create([
+                Notice(case=cases[idx], kind="incomplete", number=f"BN{done + idx:011d}", issued_at=at,
+                       content={"missing_ids": []}) for idx, at in notices], batch_size=2000)
+            for case in cases:
+                if case.status == "completed" and rng.random() < 0.15:
+                    score = rng.choices([1, 2, 3, 4, 5], [2, 3, 8, 30, 57])[0]
+                    ratings.append(Rating(case=case, score=score, rated_at=case.closed_at))
+            Rating.objects.bulk_create(ratings, batch_size=2000)
+        done += size
+        rate = done / (time.perf_counter() - t0)
+        print(f"\rcases written: {done:,} ({rate:,.0f}/s)", end="", flush=True)
+    print()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def timed(label: str, fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    print(f"{label:<46} {best * 1000:9.1f} ms")
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temporary one)")
+    parser.add_argument("--skip-build", action="store_true", help="reuse the cases already in --db")
+    args = parser.parse_args()
+    _setup(args.db)
+    from shebao.cases.models import Case
+
+    if not args.skip_build:
+        build(args.cases)
+    from shebao.supervision import selectors
+    from shebao.supervision.facts import case_facts_refresh
+
+    total = Case.objects.count()
+    print(f"cases in the database: {total:,}")
+    t = time.perf_counter()
+    result = case_facts_refresh(today=date(2026, 10, 20))
+    backfill = time.perf_counter() - t
+    print(f"{'backfill case_facts_refresh':<46} {backfill:9.1f} s  ({result.facts / max(backfill, 1e-9):,.0f} facts/s, "
+          f"{result.findings_added:,} findings)")
+    timed("incremental refresh, nothing changed", lambda: case_facts_refresh(today=date(2026, 10, 20)), repeat=1)
+    month = selectors.parse_filters({"from": "2026-09-01", "to": "2026-09-30"})
+    year = selectors.parse_filters({"from": "2025-11-01", "to": "2026-10-20"})
+    worst = 0.0
+    for label, filters in (("month", month), ("year", year)):
+        for dim in ("office", "item", "officer"):
+            worst = max(worst, timed(f"summary {dim:<8} {label}", lambda f=filters, d=dim: selectors.summary(f, dim=d)))
+        timed(f"trend {label}", lambda f=filters: selectors.trend(f))
+    timed("drill-down first page (completed, year)",
+          lambda: list(selectors.drill_down(year, metric="completed")[:50]))
+    timed("warning list first page", lambda: list(selectors.warning_lists(year)[:50]))
+    timed("warnings by office", lambda: selectors.warnings_by_office(year))
+    print(f"slowest summary / 1 s budget: {worst:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Personas (tests/cases), uploads in a temporary folder, and small helpers to make cases."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from shebao.cases import services
+from shebao.cases.models import Case
+from shebao.cases.services import MaterialCheck
+from tests.cases import personas
+from tests.cases.conftest import World, world  # noqa: F401  (re-exported fixture)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"0" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    """Uploaded files go to a temporary folder, never to var/."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    return settings.MEDIA_ROOT  # type: ignore[no-any-return]
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def counter_case(w: World, code: str = "SBZX00016", **extra: Any) -> Case:
+    fields: dict[str, Any] = {"applicant_type": "unit", "applicant_name": "武汉某某科技有限公司",
+                              "applicant_credit_code": personas.credit_code()}
+    fields.update(extra)
+    return services.case_submit(item_code=code, channel="counter", org_unit=w.offices.district_ja,
+                                submitted_by=w.clerk, **fields)
+
+
+def online_case(w: World, code: str = "SBZX00029") -> Case:
+    return services.case_submit(item_code=code, channel="online", org_unit=w.offices.street_ja,
+                                submitted_by=w.person, applicant_type="person", applicant_name="张三",
+                                applicant_id_number=personas.id_number())
+
+
+def receive_all(w: World, case: Case, actor: Any = None) -> None:
+    checks = {row.material_id: MaterialCheck(original=True, copy=True) for row in case.materials.all()}
+    services.case_check_materials(case=case, actor=actor or w.clerk, checks=checks)
+
+
+def buffer(content: bytes) -> io.BytesIO:
+    return io.BytesIO(content)
