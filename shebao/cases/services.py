@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,7 +26,7 @@ from shebao.catalog.flows import FlowDef, flow_for_item
 from shebao.catalog.models import ServiceItem
 from shebao.catalog.selectors import catalog_version_in_force, item_for_case
 from shebao.core.audit import audit_record
-from shebao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
 from shebao.registry.effects import apply_case_effect, case_route, check_case_preconditions
 from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
@@ -542,7 +541,7 @@ def _require_step_actor(actor: User, step: CaseStep) -> None:
         return
     unit = user_org_unit(actor)
     if step.org_unit is not None:
-        if not _unit_serves(unit, step.org_unit) and unit != step.org_unit:
+        if not _unit_serves(unit, step.org_unit):
             raise PermissionDenied(f"“{step.name}”由{step.org_unit.name}办理")
     elif unit is None or unit.level != step.level:
         raise PermissionDenied(f"“{step.name}”须由{OrgLevel(step.level).label if step.level in OrgLevel.values else step.level}办理")
@@ -819,13 +818,6 @@ def cases_recompute_warnings(*, today: date) -> list[tuple[str, str]]:
                                                                  "on": today.isoformat()})
         changed.append((case.reference, level))
     return changed
-
-
-def get_case(*, public_id: str) -> Case:
-    try:
-        return Case.objects.select_related("item__version", "org_unit").get(public_id=public_id)
-    except (Case.DoesNotExist, ValueError, DjangoValidationError):  # malformed UUIDs raise the latter
-        raise NotFound("办件不存在", field="case") from None
 
 
 # --------------------------------------------------------------------------- what may be done now
