@@ -119,6 +119,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_city_command(employers=args.employers, persons=args.persons, seed=args.seed, cases=args.cases)
 
 
+def cmd_token_create(args: argparse.Namespace) -> int:
+    _setup_django(migrate=True)
+    from django.contrib.auth.models import User
+
+    from shebao.core.tokens import token_create
+
+    user = User.objects.filter(username=args.username, is_active=True).first()
+    if user is None:
+        print(f"shebao: no active user “{args.username}”", file=sys.stderr)
+        return 2
+    key = token_create(user=user, name=args.name, actor="cli:token-create")
+    print(key)
+    print("(shown once; send it as: Authorization: Bearer <token>)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shebao", description="社保经办服务平台 shebao")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2017)
     demo.add_argument("--cases", type=int, default=None, help="number of cases (default: employers + persons/5)")
     demo.set_defaults(handler=cmd_demo)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_cmd", required=True)
+    token_new = token.add_parser("create", help="create an API token for a user (printed once)")
+    token_new.add_argument("username")
+    token_new.add_argument("--name", default="api client")
+    token_new.set_defaults(handler=cmd_token_create)
 
     audit = sub.add_parser("audit", help="audit chain").add_subparsers(dest="audit_cmd", required=True)
     verify = audit.add_parser("verify", help="check the audit chain; non-zero exit on a break")

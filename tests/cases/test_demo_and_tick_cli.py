@@ -27,3 +27,15 @@ def test_tick_command(catalog, capsys: pytest.CaptureFixture[str]) -> None:  # t
     assert "tick at 2026-11-30T09:00:00+08:00" in out and "batches sent: 0" in out
     assert main(["tick", "--now", "not-a-time"]) == 2
     assert "not an ISO date-time" in capsys.readouterr().err
+
+
+def test_token_command_prints_a_working_token(catalog, capsys: pytest.CaptureFixture[str], client) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    User.objects.create_user(username="api.user", password="x-long-password-2017")
+    assert main(["token", "create", "api.user", "--name", "接口测试"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("sb_")
+    assert client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    assert client.get("/api/v1/cases", HTTP_AUTHORIZATION="Bearer sb_wrong").status_code == 401
+    assert main(["token", "create", "nobody"]) == 2
