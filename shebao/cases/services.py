@@ -314,8 +314,8 @@ def _missing_materials(case: Case) -> list[CaseMaterial]:
 @transaction.atomic
 def case_check_materials(*, case: Case, actor: User, checks: Mapping[int, MaterialCheck]) -> Case:
     """Record what the window received (原件/复印件) against the guide version's list."""
-    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "materials_checked")
     _require_window(actor, case, "核对材料")
+    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "materials_checked")
     _apply_material_checks(case, checks)
     return _transition(case=case, actor=actor, action="materials_checked",
                        allowed_from=[CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE],
@@ -328,8 +328,8 @@ def case_notify_incomplete(*, case: Case, actor: User, note: str = "") -> Notice
 
     The list is what the checklist says is missing; a later notice for the same submission may
     only repeat items of the first one (still missing after a supplement), never add new ones."""
-    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "incomplete_notified")
     _require_window(actor, case, "出具一次性告知书")
+    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "incomplete_notified")
     missing = _missing_materials(case)
     if not missing:
         raise ValidationFailed("材料已齐全，无需一次性告知，请直接受理", field="materials")
@@ -362,9 +362,9 @@ def case_notify_incomplete(*, case: Case, actor: User, note: str = "") -> Notice
 @transaction.atomic
 def case_supplement(*, case: Case, actor: User, checks: Mapping[int, MaterialCheck]) -> Case:
     """The applicant brings (or uploads) what the notice listed; the case waits for 受理 again."""
-    _require_status(case, [CaseStatus.INCOMPLETE], "supplemented")
     if not _is_applicant_of(actor, case):
         _require_window(actor, case, "登记补正材料")
+    _require_status(case, [CaseStatus.INCOMPLETE], "supplemented")
     _apply_material_checks(case, checks)
     return _transition(case=case, actor=actor, action="supplemented", allowed_from=[CaseStatus.INCOMPLETE],
                        to_status=CaseStatus.SUBMITTED, detail={"checked": sorted(checks)})
@@ -454,10 +454,11 @@ def _with_event(case: Case, event: str, on: date) -> dict[str, str]:
 @transaction.atomic
 def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Notice:
     """受理: number the case, copy the flow, compute the due dates, issue the 受理通知书."""
+    if not deemed:
+        _require_window(actor or AnonymousUser(), case, "受理")
     _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE] if deemed else [CaseStatus.SUBMITTED],
                     "accepted")
     if not deemed:
-        _require_window(actor or AnonymousUser(), case, "受理")
         missing = _missing_materials(case)
         if missing:
             raise ValidationFailed(
@@ -509,8 +510,8 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
 @transaction.atomic
 def case_refuse(*, case: Case, actor: User, reasons: str) -> Notice:
     """不予受理, with the reasons and the applicant's remedies."""
-    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "refused")
     _require_window(actor, case, "作出不予受理决定")
+    _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "refused")
     if not reasons.strip():
         raise ValidationFailed("请填写不予受理的理由", field="reasons")
     notice = _issue_notice(case=case, kind=NoticeKind.REFUSAL, actor=actor,
@@ -620,10 +621,10 @@ def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
 def case_record_event(*, case: Case, actor: User | None, event: str, on: date | None = None, note: str = "") -> Case:
     """An outside event the active 'await' step waits for (联系函 received, funds arrived, paid)."""
     step = _active_step(case)
-    if step.kind != "await" or step.event != event:
-        raise ValidationFailed(f"当前环节“{step.name}”不等待该事项（{event}）", field="event")
     if actor is not None:
         _require_step_actor(actor, step)
+    if step.kind != "await" or step.event != event:
+        raise ValidationFailed(f"当前环节“{step.name}”不等待该事项（{event}）", field="event")
     now = timezone.now()
     happened = on or timezone.localdate(now)
     if happened > timezone.localdate(now):
