@@ -386,31 +386,28 @@ def _staff_perform(request: HttpRequest, case: Case, action: str) -> tuple[str, 
             return f"{done}，办件已办结（{case.get_result_display()}）。", case.notices.filter(kind="result").last()
         return f"{done}。", None
     if action == "record_event":
-        event_form = forms.EventForm(post)
-        if not event_form.is_valid():
-            raise forms.form_error(event_form)
-        data = event_form.cleaned_data
+        data = _cleaned(forms.EventForm, post)
         case_services.case_record_event(case=case, actor=user, event=data["event"], on=data["on"], note=data["note"])
         return f"已登记：{EVENTS.get(data['event'], data['event'])}。", None
     if action == "suspend":
-        reason_form = forms.RequiredReasonForm(post)
-        if not reason_form.is_valid():
-            raise forms.form_error(reason_form)
-        case_services.case_suspend(case=case, actor=user, reason=reason_form.cleaned_data["reason"])
+        reason = _cleaned(forms.RequiredReasonForm, post)["reason"]
+        case_services.case_suspend(case=case, actor=user, reason=reason)
         return "办件已中止，时限暂停计算。", None
     if action == "resume":
-        reason_form2 = forms.ReasonForm(post)
-        if not reason_form2.is_valid():
-            raise forms.form_error(reason_form2)
-        case_services.case_resume(case=case, actor=user, reason=reason_form2.cleaned_data["reason"])
+        case_services.case_resume(case=case, actor=user, reason=_cleaned(forms.ReasonForm, post)["reason"])
         return "已恢复办理，各项时限已顺延。", None
     if action == "withdraw":
-        reason_form3 = forms.ReasonForm(post)
-        if not reason_form3.is_valid():
-            raise forms.form_error(reason_form3)
-        case_services.case_withdraw(case=case, actor=user, reason=reason_form3.cleaned_data["reason"])
+        case_services.case_withdraw(case=case, actor=user, reason=_cleaned(forms.ReasonForm, post)["reason"])
         return "办件已撤回。", None
     raise ValidationFailed(f"操作“{action}”无效", field="action")
+
+
+def _cleaned(form_class: type[Any], post: Any) -> dict[str, Any]:
+    """The form's cleaned data, or the form's first error raised as a ValidationFailed."""
+    form = form_class(post)
+    if not form.is_valid():
+        raise forms.form_error(form)
+    return dict(form.cleaned_data)
 
 
 @staff_required
