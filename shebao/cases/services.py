@@ -715,8 +715,8 @@ def case_withdraw(*, case: Case, actor: User, reason: str = "") -> Case:
 COUNTERPART_EVENTS = {"letter_sent": "letter_received", "transfer_out_done": "funds_received"}
 
 
-def _tell_counterpart(*, case: Case, event: str, on: date) -> None:
-    counterpart_code = flow_for_item(case.item).params.get("counterpart")
+def _tell_counterpart(*, case: Case, event: str, on: date, flow: FlowDef | None = None) -> None:
+    counterpart_code = (flow or flow_for_item(case.item)).params.get("counterpart")
     their_event = COUNTERPART_EVENTS.get(event)
     if not isinstance(counterpart_code, str) or their_event is None or not case.applicant_id_number:
         return
@@ -738,8 +738,10 @@ def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
                 closed_at=timezone.now(), result=result, result_text=text)
     if result == CaseResult.GRANTED:
         apply_case_effect(case=case)  # the registries change in the same transaction as the 办结
-    if result == CaseResult.GRANTED and flow_for_item(case.item).pattern == "transfer_out_letter":
-        _tell_counterpart(case=case, event="transfer_out_done", on=timezone.localdate())
+    if result == CaseResult.GRANTED:
+        flow = flow_for_item(case.item)  # read once: the pattern and the counterpart both come from it
+        if flow.pattern == "transfer_out_letter":
+            _tell_counterpart(case=case, event="transfer_out_done", on=timezone.localdate(), flow=flow)
 
 
 # --------------------------------------------------------------------------- rating
