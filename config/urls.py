@@ -3,8 +3,21 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from shebao.api import api
+from shebao.core import access
+from shebao.core.access import page
 
 
+def _admin_has_permission(request: HttpRequest) -> bool:
+    """Django's own rule (active and is_staff) narrowed to the ADMIN_SITE policy."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and access.ADMIN_SITE.allows(user))
+
+
+admin.site.has_permission = _admin_has_permission  # type: ignore[method-assign]
+setattr(admin.site, access.POLICY_ATTR, access.ADMIN_SITE)
+
+
+@page(access.PUBLIC)
 def healthz(request: HttpRequest) -> JsonResponse:
     from django.db import connection
 

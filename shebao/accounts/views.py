@@ -6,10 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+
+from shebao.core import access
+from shebao.core.access import page
 
 from .forms import LoginForm
 from .models import Role
@@ -38,7 +40,7 @@ class LogoutView(auth_views.LogoutView):
     template_name = "accounts/logged_out.html"
 
 
-@login_required
+@page(access.SIGNED_IN)
 def profile(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     labels = dict(Role.choices)

@@ -8,17 +8,17 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security import django_auth
 
 from shebao.accounts.models import OrgUnit
+from shebao.core import access
+from shebao.core.access import api_auth
 from shebao.core.errors import NotFound
-from shebao.core.tokens import TokenAuth
 
 from . import selectors, services
 from .models import Case
 from .services import MaterialCheck
 
-router = Router(tags=["cases"], auth=[TokenAuth(), django_auth])
+router = Router(tags=["cases"], auth=access.UNDECLARED)
 
 
 class ErrorOut(Schema):
@@ -175,7 +175,7 @@ def _org_unit(key: str) -> OrgUnit:
     return unit
 
 
-@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="提交申请（网上申请或窗口代为申请）")
+@router.post("/cases", auth=api_auth(access.CASE_SUBMIT), response={201: CaseOut, **ERRORS}, summary="提交申请（网上申请或窗口代为申请）")
 def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     case = services.case_submit(
         item_code=payload.item_code, channel=payload.channel, org_unit=_org_unit(payload.org_unit),
@@ -196,7 +196,7 @@ class CaseFilters(Schema):
     open: bool = False
 
 
-@router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS}, summary="我可见的办件")
+@router.get("/cases", auth=api_auth(access.SIGNED_IN), response={200: list[CaseSummaryOut], **ERRORS}, summary="我可见的办件")
 @paginate(LimitOffsetPagination)
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> list[dict[str, Any]]:
     cases = selectors.case_list(user=request.user, status=filters.status, item_code=filters.item, q=filters.q,
@@ -209,7 +209,7 @@ class TrackQuery(Schema):
     id_tail: str = Field(..., min_length=6, max_length=6, description="申请人证件号码后六位")
 
 
-@router.get("/cases/track", auth=None, response={200: CaseSummaryOut, **ERRORS},
+@router.get("/cases/track", auth=api_auth(access.PUBLIC), response={200: CaseSummaryOut, **ERRORS},
             summary="凭办件编号和证件号后六位查询进度")
 def track_case(request: HttpRequest, query: Query[TrackQuery]) -> dict[str, Any]:
     summary = _summary(selectors.case_track(number=query.number, id_tail=query.id_tail))
@@ -218,7 +218,7 @@ def track_case(request: HttpRequest, query: Query[TrackQuery]) -> dict[str, Any]
     return summary
 
 
-@router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="办件详情")
+@router.get("/cases/{case_id}", auth=api_auth(access.SIGNED_IN), response={200: CaseOut, **ERRORS}, summary="办件详情")
 def get_case(request: HttpRequest, case_id: str) -> dict[str, Any]:
     return _detail(selectors.case_get(user=request.user, public_id=case_id), request.user)
 
@@ -259,72 +259,72 @@ def _case(request: HttpRequest, case_id: str) -> Case:
     return selectors.case_get(user=request.user, public_id=case_id)
 
 
-@router.post("/cases/{case_id}/materials", response={200: CaseOut, **ERRORS}, summary="核对材料")
+@router.post("/cases/{case_id}/materials", auth=api_auth(access.CASE_WINDOW), response={200: CaseOut, **ERRORS}, summary="核对材料")
 def check_materials(request: HttpRequest, case_id: str, payload: MaterialsIn) -> dict[str, Any]:
     case = services.case_check_materials(case=_case(request, case_id), actor=request.user,
                                          checks=_checks(payload.materials))
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/notify-incomplete", response={200: CaseOut, **ERRORS}, summary="一次性告知")
+@router.post("/cases/{case_id}/notify-incomplete", auth=api_auth(access.CASE_WINDOW), response={200: CaseOut, **ERRORS}, summary="一次性告知")
 def notify_incomplete(request: HttpRequest, case_id: str, payload: NoteIn) -> dict[str, Any]:
     case = _case(request, case_id)
     services.case_notify_incomplete(case=case, actor=request.user, note=payload.note)
     return _detail(_case(request, case_id), request.user)
 
 
-@router.post("/cases/{case_id}/supplement", response={200: CaseOut, **ERRORS}, summary="补正材料")
+@router.post("/cases/{case_id}/supplement", auth=api_auth(access.CASE_WINDOW_OR_APPLICANT), response={200: CaseOut, **ERRORS}, summary="补正材料")
 def supplement(request: HttpRequest, case_id: str, payload: MaterialsIn) -> dict[str, Any]:
     case = services.case_supplement(case=_case(request, case_id), actor=request.user,
                                     checks=_checks(payload.materials))
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/accept", response={200: CaseOut, **ERRORS}, summary="受理")
+@router.post("/cases/{case_id}/accept", auth=api_auth(access.CASE_WINDOW), response={200: CaseOut, **ERRORS}, summary="受理")
 def accept(request: HttpRequest, case_id: str) -> dict[str, Any]:
     services.case_accept(case=_case(request, case_id), actor=request.user)
     return _detail(_case(request, case_id), request.user)
 
 
-@router.post("/cases/{case_id}/refuse", response={200: CaseOut, **ERRORS}, summary="不予受理")
+@router.post("/cases/{case_id}/refuse", auth=api_auth(access.CASE_WINDOW), response={200: CaseOut, **ERRORS}, summary="不予受理")
 def refuse(request: HttpRequest, case_id: str, payload: RefuseIn) -> dict[str, Any]:
     services.case_refuse(case=_case(request, case_id), actor=request.user, reasons=payload.reasons)
     return _detail(_case(request, case_id), request.user)
 
 
-@router.post("/cases/{case_id}/complete-step", response={200: CaseOut, **ERRORS}, summary="办理当前环节")
+@router.post("/cases/{case_id}/complete-step", auth=api_auth(access.CASE_STEP), response={200: CaseOut, **ERRORS}, summary="办理当前环节")
 def complete_step(request: HttpRequest, case_id: str, payload: StepIn) -> dict[str, Any]:
     case = services.case_step_complete(case=_case(request, case_id), actor=request.user, outcome=payload.outcome,
                                        note=payload.note)
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/record-event", response={200: CaseOut, **ERRORS}, summary="登记外部事项")
+@router.post("/cases/{case_id}/record-event", auth=api_auth(access.CASE_STEP), response={200: CaseOut, **ERRORS}, summary="登记外部事项")
 def record_event(request: HttpRequest, case_id: str, payload: EventIn) -> dict[str, Any]:
     case = services.case_record_event(case=_case(request, case_id), actor=request.user, event=payload.event,
                                       on=payload.on, note=payload.note)
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/suspend", response={200: CaseOut, **ERRORS}, summary="中止")
+@router.post("/cases/{case_id}/suspend", auth=api_auth(access.CASE_CLOCK), response={200: CaseOut, **ERRORS}, summary="中止")
 def suspend(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
     case = services.case_suspend(case=_case(request, case_id), actor=request.user, reason=payload.reason)
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/resume", response={200: CaseOut, **ERRORS}, summary="恢复办理")
+@router.post("/cases/{case_id}/resume", auth=api_auth(access.CASE_CLOCK), response={200: CaseOut, **ERRORS}, summary="恢复办理")
 def resume(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
     case = services.case_resume(case=_case(request, case_id), actor=request.user, reason=payload.reason)
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS}, summary="撤回")
+@router.post("/cases/{case_id}/withdraw", auth=api_auth(access.CASE_WINDOW_OR_APPLICANT), response={200: CaseOut, **ERRORS}, summary="撤回")
 def withdraw(request: HttpRequest, case_id: str, payload: ReasonIn) -> dict[str, Any]:
     case = services.case_withdraw(case=_case(request, case_id), actor=request.user, reason=payload.reason)
     return _detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/rate", response={200: CaseOut, **ERRORS}, summary="好差评")
+@router.post("/cases/{case_id}/rate", auth=api_auth(access.CASE_RATE), response={200: CaseOut, **ERRORS}, summary="好差评")
 def rate(request: HttpRequest, case_id: str, payload: RateIn) -> dict[str, Any]:
     case = _case(request, case_id)
     services.case_rate(case=case, actor=request.user, score=payload.score, comment=payload.comment)

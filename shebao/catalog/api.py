@@ -7,11 +7,14 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from shebao.core import access
+from shebao.core.access import api_auth
+
 from .export import item_as_dict
 from .models import Office
 from .selectors import catalog_version_get, item_get, item_list, office_list
 
-router = Router(tags=["catalog"])
+router = Router(tags=["catalog"], auth=access.UNDECLARED)
 
 
 class ErrorOut(Schema):
@@ -99,7 +102,7 @@ class OfficeOut(Schema):
 
 
 
-@router.get("/items", response={200: list[ItemSummaryOut], 404: ErrorOut, 422: ErrorOut}, summary="事项列表")
+@router.get("/items", auth=api_auth(access.PUBLIC), response={200: list[ItemSummaryOut], 404: ErrorOut, 422: ErrorOut}, summary="事项列表")
 def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> list[dict[str, Any]]:
     version = catalog_version_get(number=filters.version)
     items = item_list(
@@ -109,13 +112,13 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> list[dict[s
     return [item_as_dict(item) for item in items]
 
 
-@router.get("/items/{code}", response={200: ItemOut, 404: ErrorOut, 422: ErrorOut}, summary="事项办事指南")
+@router.get("/items/{code}", auth=api_auth(access.PUBLIC), response={200: ItemOut, 404: ErrorOut, 422: ErrorOut}, summary="事项办事指南")
 def get_item(request: HttpRequest, code: str, version: int | None = Query(None, ge=1)) -> dict[str, Any]:
     catalog_version = catalog_version_get(number=version)
     return item_as_dict(item_get(code=code, version=catalog_version))
 
 
-@router.get("/offices", response={200: list[OfficeOut], 422: ErrorOut}, summary="经办机构名录")
+@router.get("/offices", auth=api_auth(access.PUBLIC), response={200: list[OfficeOut], 422: ErrorOut}, summary="经办机构名录")
 def list_offices(
     request: HttpRequest, kind: Literal["", *Office.Kind.values] = "",  # type: ignore[valid-type]
 ) -> list[dict[str, Any]]:

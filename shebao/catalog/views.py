@@ -19,6 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import ApplicationError, NotFound
 from shebao.workdays import Deadline, WorkdaysError, deadline, parse_rule
 
@@ -139,6 +141,7 @@ def _filter_summary(filters: ItemFilters) -> list[str]:
 # --------------------------------------------------------------------------- pages
 
 
+@page(access.PUBLIC)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The sections as entry points, 个人办事 / 单位办事, and the search box first."""
@@ -167,6 +170,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@page(access.PUBLIC)
 @require_GET
 @vary_on_headers("HX-Request")
 def item_list(request: HttpRequest) -> HttpResponse:
@@ -241,6 +245,7 @@ def _material_totals(materials: list[Material]) -> dict[str, int]:
     }
 
 
+@page(access.PUBLIC)
 @require_GET
 def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One guide (办事指南), top to bottom in the order an applicant needs it."""
@@ -250,6 +255,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     return _render_item(request, version, code, archived=False)
 
 
+@page(access.PUBLIC)
 @require_GET
 def item_version_detail(request: HttpRequest, number: int, code: str) -> HttpResponse:
     """The guide as a given published version had it (cases keep the version they were
@@ -369,6 +375,7 @@ class OfficeGroup:
     offices: list[Office]
 
 
+@page(access.PUBLIC)
 @require_GET
 def office_list(request: HttpRequest) -> HttpResponse:
     """The directory of offices named in the guides: phones, addresses, by kind."""
@@ -399,6 +406,7 @@ def office_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@page(access.PUBLIC)
 @require_GET
 def display_large(request: HttpRequest) -> HttpResponse:
     """Switch the 适老化 large-type mode on (``?on=1``) or off (``?on=0``) and go back.
@@ -417,6 +425,7 @@ def display_large(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@page(access.PUBLIC)
 @require_GET
 def accessibility(request: HttpRequest) -> HttpResponse:
     """How to use the portal with a keyboard, a screen reader or large type (无障碍说明)."""

@@ -8,15 +8,15 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import django_auth
 
 from shebao.catalog.export import export_json, export_jsonld
-from shebao.core.tokens import TokenAuth
+from shebao.core import access
+from shebao.core.access import api_auth
 
 from . import selectors, services
 from .models import ChangeProposal
 
-router = Router(tags=["changes"], auth=[TokenAuth(), django_auth])
+router = Router(tags=["changes"], auth=access.UNDECLARED)
 
 
 class ErrorOut(Schema):
@@ -139,7 +139,7 @@ def _detail(p: ChangeProposal, user: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/changes/proposals", response={200: list[ProposalSummaryOut], **ERRORS}, summary="指南变更提案列表")
+@router.get("/changes/proposals", auth=api_auth(access.CHANGE_READERS), response={200: list[ProposalSummaryOut], **ERRORS}, summary="指南变更提案列表")
 def list_proposals(
     request: HttpRequest, status: str = Query("", max_length=12), kind: str = Query("", max_length=16),
     q: str = Query("", max_length=40),
@@ -147,7 +147,7 @@ def list_proposals(
     return [_summary(p) for p in selectors.proposal_list(user=request.user, status=status, kind=kind, q=q)]
 
 
-@router.post("/changes/proposals", response={201: ProposalOut, **ERRORS}, summary="起草指南变更提案")
+@router.post("/changes/proposals", auth=api_auth(access.CHANGE_PROPOSERS), response={201: ProposalOut, **ERRORS}, summary="起草指南变更提案")
 def create_proposal(request: HttpRequest, payload: ProposalIn) -> Status:
     proposal = services.proposal_propose(
         actor=request.user,
@@ -158,12 +158,12 @@ def create_proposal(request: HttpRequest, payload: ProposalIn) -> Status:
     return Status(201, _detail(selectors.proposal_get(pk=proposal.pk, user=request.user), request.user))
 
 
-@router.get("/changes/proposals/{proposal_id}", response={200: ProposalOut, **ERRORS}, summary="提案详情（含差异与冲突）")
+@router.get("/changes/proposals/{proposal_id}", auth=api_auth(access.CHANGE_READERS), response={200: ProposalOut, **ERRORS}, summary="提案详情（含差异与冲突）")
 def get_proposal(request: HttpRequest, proposal_id: int) -> dict[str, Any]:
     return _detail(selectors.proposal_get(pk=proposal_id, user=request.user), request.user)
 
 
-@router.put("/changes/proposals/{proposal_id}", response={200: ProposalOut, **ERRORS}, summary="修订提案")
+@router.put("/changes/proposals/{proposal_id}", auth=api_auth(access.CHANGE_PROPOSERS), response={200: ProposalOut, **ERRORS}, summary="修订提案")
 def revise_proposal(request: HttpRequest, proposal_id: int, payload: ProposalRevisionIn) -> dict[str, Any]:
     proposal = selectors.proposal_get(pk=proposal_id, user=request.user)
     extra: dict[str, Any] = {}
@@ -177,7 +177,7 @@ def revise_proposal(request: HttpRequest, proposal_id: int, payload: ProposalRev
 
 
 @router.post(
-    "/changes/proposals/{proposal_id}/{action}", response={200: ProposalOut, **ERRORS},
+    "/changes/proposals/{proposal_id}/{action}", auth=api_auth(access.CHANGE_ACTORS), response={200: ProposalOut, **ERRORS},
     summary="提交 / 退回 / 审核通过 / 发布 / 撤回 / 更新到现行版本 / 合并",
 )
 def act_on_proposal(
@@ -216,12 +216,12 @@ def _version_out(entry: selectors.VersionEntry) -> dict[str, Any]:
             "title": v.title, "proposals": [p.reference for p in entry.proposals], "changes": entry.counts}
 
 
-@router.get("/versions", auth=None, response={200: list[VersionOut]}, summary="清单版本历史（变更公告）")
+@router.get("/versions", auth=api_auth(access.PUBLIC), response={200: list[VersionOut]}, summary="清单版本历史（变更公告）")
 def list_versions(request: HttpRequest) -> list[dict[str, Any]]:
     return [_version_out(entry) for entry in selectors.changelog()]
 
 
-@router.get("/versions/{number}/diff", auth=None, response={200: list[dict[str, Any]], 404: ErrorOut, 422: ErrorOut},
+@router.get("/versions/{number}/diff", auth=api_auth(access.PUBLIC), response={200: list[dict[str, Any]], 404: ErrorOut, 422: ErrorOut},
             summary="两个版本之间的逐项差异（默认与上一版比较）")
 def version_diff(request: HttpRequest, number: int, since: int | None = Query(None, alias="from", ge=1)) -> Any:
     version = selectors.version_get(number=number)
@@ -229,7 +229,7 @@ def version_diff(request: HttpRequest, number: int, since: int | None = Query(No
     return [d.as_dict() for d in selectors.version_diff(version=version, since=base)]
 
 
-@router.get("/versions/{number}/export", auth=None, response={200: Any, 404: ErrorOut, 422: ErrorOut},
+@router.get("/versions/{number}/export", auth=api_auth(access.PUBLIC), response={200: Any, 404: ErrorOut, 422: ErrorOut},
             summary="某一已发布版本的清单导出（json 或 jsonld）")
 def version_export(request: HttpRequest, number: int, format: Literal["json", "jsonld"] = "json") -> Any:
     version = selectors.version_get(number=number)

@@ -15,13 +15,14 @@ from typing import Any
 
 from shebao.accounts.models import Role
 from shebao.accounts.selectors import user_org_unit, user_roles
+from shebao.core import access
 
 PUBLISHING_UNITS = frozenset({"city-insurance", "city-info"})
 PUBLISHING_UNIT_NAMES = "市社保中心、市劳动和社会保障信息中心"
 
 
 def can_propose(user: Any) -> bool:
-    return bool(user_roles(user) & {Role.CATALOG_EDITOR, Role.ADMIN})
+    return access.CHANGE_PROPOSERS.allows(user)
 
 
 def can_review(user: Any) -> bool:
@@ -39,4 +40,4 @@ def can_publish(user: Any) -> bool:
 
 
 def can_view(user: Any) -> bool:
-    return bool(user_roles(user) & {Role.CATALOG_EDITOR, Role.POLICY_OFFICE, Role.ADMIN, Role.SUPERVISOR})
+    return access.CHANGE_READERS.allows(user)

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET
 from shebao.catalog.export import export_json, export_jsonld
 from shebao.catalog.models import CatalogVersion
 from shebao.catalog.selectors import catalog_version_in_force, normalize_item_code
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import NotFound
 
 from . import selectors
@@ -37,6 +39,7 @@ def _not_found(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "404.html", {"message": message, "version": catalog_version_in_force()}, status=404)
 
 
+@page(access.PUBLIC)
 @require_GET
 def changelog(request: HttpRequest) -> HttpResponse:
     """变更公告: versions newest first; ``?item=CODE`` keeps those that changed one item."""
@@ -49,6 +52,7 @@ def changelog(request: HttpRequest) -> HttpResponse:
     })
 
 
+@page(access.PUBLIC)
 @require_GET
 def version_detail(request: HttpRequest, number: int) -> HttpResponse:
     """One version and, field by field, what it changed (against the previous or ``?from=``)."""
@@ -92,11 +96,13 @@ def _export(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
     return response
 
 
+@page(access.PUBLIC)
 @require_GET
 def export_version_json(request: HttpRequest, number: int) -> HttpResponse:
     return _export(request, number, "json")
 
 
+@page(access.PUBLIC)
 @require_GET
 def export_version_jsonld(request: HttpRequest, number: int) -> HttpResponse:
     return _export(request, number, "jsonld")
@@ -152,4 +158,4 @@ class ChangelogFeed(Feed):
         return [item.state_label]
 
 
-changelog_feed = ChangelogFeed()
+changelog_feed = page(access.PUBLIC)(ChangelogFeed())

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from shebao.catalog.models import CatalogVersion
 from shebao.catalog.selectors import catalog_version_latest_published
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import ApplicationError, NotFound
 
 from . import selectors, services
@@ -54,7 +55,7 @@ def _sections(version: CatalogVersion) -> list[str]:
     return list(version.sections.order_by("position").values_list("name", flat=True))
 
 
-@login_required
+@page(access.CHANGE_READERS, template="changes/forbidden.html")
 def proposal_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not can_view(user):
@@ -84,7 +85,7 @@ def _item_forms(request: HttpRequest, *, sections: list[str], initial: dict[str,
             MaterialFormSet(initial=materials_initial(materials), prefix="m"))
 
 
-@login_required
+@page(access.CHANGE_PROPOSERS, template="changes/forbidden.html")
 def proposal_new(request: HttpRequest) -> HttpResponse:
     """Choose what to propose, then fill in the form (GET ``?kind=…&code=…``)."""
     user: Any = request.user
@@ -160,7 +161,7 @@ def _load(request: HttpRequest, pk: int) -> ChangeProposal | HttpResponse:
         return _not_found(request, f"没有找到编号为 {pk} 的变更提案。")
 
 
-@login_required
+@page(access.CHANGE_READERS, template="changes/forbidden.html")
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _load(request, pk)
     if isinstance(proposal, HttpResponse):
@@ -180,7 +181,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@login_required
+@page(access.CHANGE_PROPOSERS, template="changes/forbidden.html")
 def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _load(request, pk)
     if isinstance(proposal, HttpResponse):
@@ -241,7 +242,7 @@ _DONE = {
 
 
 @require_POST
-@login_required
+@page(access.CHANGE_ACTORS, template="changes/forbidden.html")
 def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     proposal = _load(request, pk)
     if isinstance(proposal, HttpResponse):

@@ -28,13 +28,18 @@ def token_create(*, user: User, name: str, actor: str) -> str:
     return key
 
 
+def token_user(request: HttpRequest, token: str) -> User | None:
+    """The active user an unrevoked token belongs to (and set ``request.user``), or None."""
+    found = ApiToken.objects.select_related("user").filter(key_hash=_digest(token), revoked=False).first()
+    if found is None or not found.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    request.user = found.user
+    return found.user
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer sb_…`` for API clients; sets ``request.user``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = ApiToken.objects.select_related("user").filter(key_hash=_digest(token), revoked=False).first()
-        if found is None or not found.user.is_active:
-            return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
-        request.user = found.user
-        return found.user
+        return token_user(request, token)

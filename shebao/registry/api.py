@@ -14,13 +14,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Query, Router, Schema
-from ninja.security import django_auth
 
-from shebao.accounts.models import Role
-from shebao.accounts.selectors import user_roles
 from shebao.cases.selectors import case_get
+from shebao.core import access
+from shebao.core.access import api_auth
 from shebao.core.errors import PermissionDenied, ValidationFailed
-from shebao.core.tokens import TokenAuth
 
 from . import selectors, services
 from .casedata import case_data_get, case_data_set
@@ -28,7 +26,7 @@ from .effects import definition, evaluate
 from .framework import ITEMS
 from .models import Card, Employer, Person
 
-router = Router(tags=["registry"], auth=[TokenAuth(), django_auth])
+router = Router(tags=["registry"], auth=access.UNDECLARED)
 
 
 class ErrorOut(Schema):
@@ -68,7 +66,7 @@ def _data_out(case: Any, data: dict[str, Any] | None, findings: list[Any]) -> di
             "data": data, "findings": [f.as_dict() for f in findings]}
 
 
-@router.post("/cases/{case_id}/registry-data", response={200: CaseDataOut, **ERRORS},
+@router.post("/cases/{case_id}/registry-data", auth=api_auth(access.CASE_DATA), response={200: CaseDataOut, **ERRORS},
              summary="登记办件的业务数据（办结时据以变更登记簿）")
 def set_case_data(request: HttpRequest, case_id: str, payload: CaseDataIn) -> dict[str, Any]:
     case = case_get(user=request.user, public_id=case_id)
@@ -76,7 +74,7 @@ def set_case_data(request: HttpRequest, case_id: str, payload: CaseDataIn) -> di
     return _data_out(case, row.data, findings)
 
 
-@router.get("/cases/{case_id}/registry-data", response={200: CaseDataOut, **ERRORS},
+@router.get("/cases/{case_id}/registry-data", auth=api_auth(access.SIGNED_IN), response={200: CaseDataOut, **ERRORS},
             summary="办件的业务数据和登记簿检查结果")
 def get_case_data(request: HttpRequest, case_id: str) -> dict[str, Any]:
     case = case_get(user=request.user, public_id=case_id)
@@ -105,13 +103,13 @@ def _item_out(code: str, *, schema: bool = False) -> dict[str, Any]:
             "data_schema": defn.schema.model_json_schema() if schema and defn.schema is not None else None}
 
 
-@router.get("/registry/items", response={200: list[ItemEffectOut], **ERRORS}, auth=None,
+@router.get("/registry/items", auth=api_auth(access.PUBLIC), response={200: list[ItemEffectOut], **ERRORS},
             summary="每个事项办结时对登记簿的影响及前置条件")
 def list_item_effects(request: HttpRequest) -> list[dict[str, Any]]:
     return [_item_out(code) for code in ITEMS]
 
 
-@router.get("/registry/items/{code}", response={200: ItemEffectOut, **ERRORS}, auth=None,
+@router.get("/registry/items/{code}", auth=api_auth(access.PUBLIC), response={200: ItemEffectOut, **ERRORS},
             summary="一个事项的登记簿影响、前置条件和业务数据格式（JSON Schema）")
 def get_item_effect(request: HttpRequest, code: str) -> dict[str, Any]:
     from shebao.catalog.selectors import normalize_item_code
@@ -190,12 +188,12 @@ class SearchQuery(Schema):
     q: str = Field("", max_length=60, description="单位编号、统一社会信用代码、组织机构代码、名称或拼音首字母")
 
 
-@router.get("/registry/employers", response={200: list[EmployerOut], **ERRORS}, summary="查找参保单位")
+@router.get("/registry/employers", auth=api_auth(access.REGISTRY_STAFF), response={200: list[EmployerOut], **ERRORS}, summary="查找参保单位")
 def search_employers(request: HttpRequest, query: Query[SearchQuery]) -> list[dict[str, Any]]:
     return [_employer(e) for e in selectors.employer_search(user=request.user, q=query.q)]
 
 
-@router.get("/registry/employers/{code}", response={200: EmployerDetailOut, **ERRORS}, summary="参保单位登记信息")
+@router.get("/registry/employers/{code}", auth=api_auth(access.SIGNED_IN), response={200: EmployerDetailOut, **ERRORS}, summary="参保单位登记信息")
 def get_employer(request: HttpRequest, code: str) -> dict[str, Any]:
     overview = selectors.employer_overview(user=request.user, code=code)
     employer = overview.employer
@@ -262,12 +260,12 @@ def _person(person: Person) -> dict[str, Any]:
             "status_label": person.get_status_display()}
 
 
-@router.get("/registry/persons", response={200: list[PersonOut], **ERRORS}, summary="查找参保人员")
+@router.get("/registry/persons", auth=api_auth(access.REGISTRY_STAFF), response={200: list[PersonOut], **ERRORS}, summary="查找参保人员")
 def search_persons(request: HttpRequest, query: Query[SearchQuery]) -> list[dict[str, Any]]:
     return [_person(p) for p in selectors.person_search(user=request.user, q=query.q)]
 
 
-@router.get("/registry/persons/{key}", response={200: PersonDetailOut, **ERRORS},
+@router.get("/registry/persons/{key}", auth=api_auth(access.SIGNED_IN), response={200: PersonDetailOut, **ERRORS},
             summary="参保人员一览：参保关系、社保卡、缴费单据、待遇、办件")
 def get_person(request: HttpRequest, key: str) -> dict[str, Any]:
     view = selectors.person_overview(user=request.user, key=key)
@@ -302,7 +300,7 @@ class CardUseOut(Schema):
     holder: str
 
 
-@router.post("/registry/cards/{number}/verify", response={200: CardUseOut, **ERRORS},
+@router.post("/registry/cards/{number}/verify", auth=api_auth(access.REGISTRY_STAFF), response={200: CardUseOut, **ERRORS},
              summary="刷卡核验：挂失、作废、锁定的卡被拒绝；连续输错3次密码锁卡")
 def verify_card(request: HttpRequest, number: str, payload: CardUseIn) -> dict[str, Any]:
     selectors.require_staff(request.user)
@@ -314,7 +312,7 @@ class PhoneLossIn(Schema):
     id_number: str = Field(..., max_length=20, description="持卡人身份证号（核对身份）")
 
 
-@router.post("/registry/cards/{number}/report-lost", response={200: CardUseOut, **ERRORS},
+@router.post("/registry/cards/{number}/report-lost", auth=api_auth(access.REGISTRY_STAFF), response={200: CardUseOut, **ERRORS},
              summary="12333 电话挂失（正式挂失；解挂须到窗口办理 XXZX00007）")
 def report_lost_by_phone(request: HttpRequest, number: str, payload: PhoneLossIn) -> dict[str, Any]:
     selectors.require_staff(request.user)
@@ -341,7 +339,7 @@ class PasswordOut(Schema):
     must_change_password: bool
 
 
-@router.post("/registry/account/password", response={200: PasswordOut, **ERRORS},
+@router.post("/registry/account/password", auth=api_auth(access.SIGNED_IN), response={200: PasswordOut, **ERRORS},
              summary="修改网上办事大厅密码（首次登录须修改初始密码）")
 def change_password(request: HttpRequest, payload: PasswordIn) -> dict[str, Any]:
     user = request.user
@@ -380,11 +378,9 @@ class CountOut(Schema):
     count: int
 
 
-@router.post("/registry/payables/monthly", response={200: CountOut, **ERRORS},
+@router.post("/registry/payables/monthly", auth=api_auth(access.REGISTRY_PAYABLES), response={200: CountOut, **ERRORS},
              summary="生成当月按月待遇的应付帐（幂等：每项待遇每月一笔）")
 def generate_monthly(request: HttpRequest, payload: MonthIn) -> dict[str, Any]:
-    if not user_roles(request.user) & {Role.FINANCE, Role.CITY_REVIEWER, Role.ADMIN}:
-        raise PermissionDenied("仅财务或市级中心人员可以生成应付帐")
     created = services.payables_generate_monthly(actor=request.user.get_username(), month=payload.month)
     return {"count": len(created)}
 
@@ -394,11 +390,9 @@ class SuspendIn(Schema):
     on: date
 
 
-@router.post("/registry/benefits/suspend-uncertified", response={200: CountOut, **ERRORS},
+@router.post("/registry/benefits/suspend-uncertified", auth=api_auth(access.REGISTRY_BENEFITS), response={200: CountOut, **ERRORS},
              summary="暂停未年审人员的待遇（幂等）")
 def suspend_uncertified(request: HttpRequest, payload: SuspendIn) -> dict[str, Any]:
-    if not user_roles(request.user) & {Role.CITY_REVIEWER, Role.REVIEWER, Role.ADMIN}:
-        raise PermissionDenied("您没有权限暂停待遇")
     suspended = services.benefits_suspend_uncertified(actor=request.user.get_username(), year=payload.year,
                                                       on=payload.on)
     return {"count": len(suspended)}

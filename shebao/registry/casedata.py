@@ -12,6 +12,7 @@ from shebao.accounts.models import Role
 from shebao.accounts.selectors import user_roles
 from shebao.cases.models import Case, CaseStatus
 from shebao.cases.selectors import visible_cases
+from shebao.core import access
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -20,7 +21,7 @@ from .framework import ITEMS, Ctx, last_actor, validate_data
 from .models import CaseData
 from .rules import Finding
 
-WORKING_ROLES = {Role.WINDOW_CLERK, Role.REVIEWER, Role.CITY_REVIEWER, Role.FINANCE, Role.BUREAU_APPROVER, Role.ADMIN}
+WORKING_ROLES = access.CASE_STEP.roles or frozenset()  # the staff side of the API's CASE_DATA gate
 OPEN = (CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE, CaseStatus.ACCEPTED, CaseStatus.SUSPENDED)
 
 

@@ -14,6 +14,7 @@ from shebao.accounts.models import ApplicantProfile
 from shebao.accounts.selectors import is_staff_user, user_roles
 from shebao.cases.models import Case
 from shebao.catalog.search import fold, looks_like_pinyin
+from shebao.core import access
 from shebao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_id_number
 
@@ -45,8 +46,7 @@ def _profile(user: Any) -> ApplicantProfile | None:
 
 
 def require_staff(user: Any) -> None:
-    if not is_staff_user(user):
-        raise PermissionDenied("登记簿查询仅限经办机构工作人员")
+    access.REGISTRY_STAFF.require(user)
 
 
 def _clean(query: str) -> str:

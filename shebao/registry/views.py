@@ -17,7 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from shebao.accounts.selectors import is_staff_user
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import ApplicationError
 
 from . import selectors, services
@@ -28,19 +29,17 @@ View = Callable[..., HttpResponse]
 
 
 def staff_required(view: View) -> View:
+    """The REGISTRY_STAFF gate, and domain errors shown on the registry's message page."""
+
+    @page(access.REGISTRY_STAFF, template="registry/message.html")
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_staff_user(request.user):
-            return render(request, "registry/message.html", {"title": "无权访问", "message":
-                          "登记簿仅限经办机构工作人员查询。"}, status=403)
         try:
             return view(request, *args, **kwargs)
         except ApplicationError as exc:
             return render(request, "registry/message.html", {"title": "未找到" if exc.http_status == 404 else "无法显示",
                                                              "message": exc.message}, status=exc.http_status)
-    return wrapped
+    return wrapped  # type: ignore[return-value]
 
 
 TYPE_ORDER = [t.value for t in InsuranceType]
@@ -109,6 +108,7 @@ def items(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/items.html", {"rows": rows})
 
 
+@page(access.SIGNED_IN)
 def password_change(request: HttpRequest) -> HttpResponse:
     """First login of an employer's online-hall account: set a password of one's own. The form and
     the password rules are shown in Chinese whatever the browser asks for."""

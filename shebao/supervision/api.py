@@ -13,18 +13,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security import django_auth
 
 from shebao.accounts.models import OrgUnit
 from shebao.cases.selectors import case_get
-from shebao.core.errors import NotFound, PermissionDenied
-from shebao.core.tokens import TokenAuth
+from shebao.core import access
+from shebao.core.access import api_auth
+from shebao.core.errors import NotFound
 
 from . import selectors, services
 from .models import Finding, SupervisionOrder
 from .selectors import Row
 
-router = Router(tags=["supervision"], auth=[TokenAuth(), django_auth])
+router = Router(tags=["supervision"], auth=access.UNDECLARED)
 
 
 class ErrorOut(Schema):
@@ -180,11 +180,6 @@ class OrderOut(Schema):
     events: list[OrderEventOut] = []
 
 
-def _require_reader(request: HttpRequest) -> None:
-    if not services.can_read_supervision(request.user):
-        raise PermissionDenied("督办统计仅供督办人员和系统管理员查看")
-
-
 def _filters(query: PeriodQuery) -> selectors.Filters:
     return selectors.parse_filters({
         "from": query.date_from.isoformat() if query.date_from else "",
@@ -206,28 +201,25 @@ def _row(row: Row) -> dict[str, Any]:
     }
 
 
-@router.get("/supervision/summary", response={200: SummaryOut, **ERRORS}, summary="督办统计（按机构/事项/承办人）")
+@router.get("/supervision/summary", auth=api_auth(access.SUPERVISION_READERS), response={200: SummaryOut, **ERRORS}, summary="督办统计（按机构/事项/承办人）")
 def summary(request: HttpRequest, query: Query[SummaryQuery]) -> dict[str, Any]:
-    _require_reader(request)
     filters = _filters(query)
     totals, rows = selectors.summary(filters, dim=query.dim)
     return {"date_from": filters.date_from, "date_to": filters.date_to, "dim": query.dim,
             "totals": _row(totals), "rows": [_row(r) for r in rows]}
 
 
-@router.get("/supervision/trend", response={200: TrendOut, **ERRORS}, summary="收件与办结趋势")
+@router.get("/supervision/trend", auth=api_auth(access.SUPERVISION_READERS), response={200: TrendOut, **ERRORS}, summary="收件与办结趋势")
 def trend(request: HttpRequest, query: Query[PeriodQuery]) -> dict[str, Any]:
-    _require_reader(request)
     grain, points = selectors.trend(_filters(query))
     return {"grain": grain, "points": [
         {"label": p.label, "start": p.start, "end": p.end, "received": p.received, "completed": p.completed,
          "promised_on_time": p.on_time, "promised_rate": p.rate} for p in points]}
 
 
-@router.get("/supervision/cases", response={200: list[FactOut], **ERRORS}, summary="统计数字背后的办件（下钻）")
+@router.get("/supervision/cases", auth=api_auth(access.SUPERVISION_READERS), response={200: list[FactOut], **ERRORS}, summary="统计数字背后的办件（下钻）")
 @paginate(LimitOffsetPagination)
 def cases(request: HttpRequest, query: Query[CasesQuery]) -> list[dict[str, Any]]:
-    _require_reader(request)
     facts = selectors.drill_down(_filters(query), metric=query.metric, dim=query.dim, key=query.key)
     return [
         {"case_id": str(f.case.public_id), "reference": f.case.reference, "item_code": f.item_code,
@@ -240,10 +232,9 @@ def cases(request: HttpRequest, query: Query[CasesQuery]) -> list[dict[str, Any]
     ]
 
 
-@router.get("/supervision/findings", response={200: list[FindingOut], **ERRORS}, summary="合规检查发现的问题")
+@router.get("/supervision/findings", auth=api_auth(access.SUPERVISION_READERS), response={200: list[FindingOut], **ERRORS}, summary="合规检查发现的问题")
 @paginate(LimitOffsetPagination)
 def findings(request: HttpRequest, query: Query[FindingsQuery]) -> list[dict[str, Any]]:
-    _require_reader(request)
     return [
         {"id": f.pk, "kind": f.kind, "kind_label": f.get_kind_display(), "case_reference": f.case.reference,
          "office": f.office.name, "item_code": f.item_code, "detail": f.detail, "occurred_on": f.found_on}
@@ -266,16 +257,14 @@ def _order(order: SupervisionOrder, *, events: bool = False) -> dict[str, Any]:
     }
 
 
-@router.get("/supervision/orders", response={200: list[OrderOut], **ERRORS}, summary="督办单（我可见的）")
+@router.get("/supervision/orders", auth=api_auth(access.SUPERVISION_ORDERS), response={200: list[OrderOut], **ERRORS}, summary="督办单（我可见的）")
 @paginate(LimitOffsetPagination)
 def list_orders(request: HttpRequest, status: str = "", overdue: bool = False) -> list[dict[str, Any]]:
     return [_order(o) for o in selectors.order_list(user=request.user, status=status, overdue_only=overdue)]
 
 
-@router.post("/supervision/orders", response={201: OrderOut, **ERRORS}, summary="签发督办单（督办人员）")
+@router.post("/supervision/orders", auth=api_auth(access.SUPERVISION_ISSUERS), response={201: OrderOut, **ERRORS}, summary="签发督办单（督办人员）")
 def create_order(request: HttpRequest, payload: OrderIn) -> Status:
-    if not services.is_supervisor(request.user):
-        raise PermissionDenied("只有督办人员可以签发督办单")
     case = case_get(user=request.user, public_id=payload.case_id) if payload.case_id else None
     office = None
     if payload.office:
@@ -292,26 +281,26 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status:
     return Status(201, _order(order, events=True))
 
 
-@router.get("/supervision/orders/{number}", response={200: OrderOut, **ERRORS}, summary="督办单详情")
+@router.get("/supervision/orders/{number}", auth=api_auth(access.SUPERVISION_ORDERS), response={200: OrderOut, **ERRORS}, summary="督办单详情")
 def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
     return _order(selectors.order_get(user=request.user, number=number), events=True)
 
 
-@router.post("/supervision/orders/{number}/reply", response={200: OrderOut, **ERRORS}, summary="回复督办单（责任机构）")
+@router.post("/supervision/orders/{number}/reply", auth=api_auth(access.SUPERVISION_ORDERS), response={200: OrderOut, **ERRORS}, summary="回复督办单（责任机构）")
 def reply_order(request: HttpRequest, number: str, payload: ReplyIn) -> dict[str, Any]:
     order = services.order_reply(order=selectors.order_get(user=request.user, number=number), actor=request.user,
                                  reply=payload.reply)
     return _order(order, events=True)
 
 
-@router.post("/supervision/orders/{number}/return", response={200: OrderOut, **ERRORS}, summary="退回回复（督办人员）")
+@router.post("/supervision/orders/{number}/return", auth=api_auth(access.SUPERVISION_ISSUERS), response={200: OrderOut, **ERRORS}, summary="退回回复（督办人员）")
 def return_order(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     order = services.order_return(order=selectors.order_get(user=request.user, number=number), actor=request.user,
                                   note=payload.note)
     return _order(order, events=True)
 
 
-@router.post("/supervision/orders/{number}/close", response={200: OrderOut, **ERRORS}, summary="办结销号（督办人员）")
+@router.post("/supervision/orders/{number}/close", auth=api_auth(access.SUPERVISION_ISSUERS), response={200: OrderOut, **ERRORS}, summary="办结销号（督办人员）")
 def close_order(request: HttpRequest, number: str, payload: NoteIn) -> dict[str, Any]:
     order = services.order_close(order=selectors.order_get(user=request.user, number=number), actor=request.user,
                                  note=payload.note)

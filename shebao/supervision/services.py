@@ -19,6 +19,7 @@ from django.utils import timezone
 from shebao.accounts.models import OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles
 from shebao.cases.models import Case
+from shebao.core import access
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shebao.workdays import get_calendar
@@ -41,12 +42,12 @@ def _name(actor: User | None) -> str:
 
 
 def is_supervisor(user: object) -> bool:
-    return Role.SUPERVISOR in user_roles(user)
+    return access.SUPERVISION_ISSUERS.allows(user)
 
 
 def can_read_supervision(user: object) -> bool:
     """The dashboards, lists and exports: supervisors and administrators."""
-    return bool(user_roles(user) & {Role.SUPERVISOR, Role.ADMIN})
+    return access.SUPERVISION_READERS.allows(user)
 
 
 def office_may_reply(user: object, order: SupervisionOrder) -> bool:

@@ -7,12 +7,10 @@ supervisors and administrators; the 督办单 pages also for the staff of the of
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -26,6 +24,8 @@ from shebao.accounts.selectors import is_staff_user
 from shebao.cases.models import Case
 from shebao.cases.selectors import case_get
 from shebao.catalog.selectors import catalog_version_in_force
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import ApplicationError, NotFound, ValidationFailed
 
 from . import charts, exports, selectors, services, tables
@@ -44,28 +44,8 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "supervision/forbidden.html", {"message": message}, status=403)
 
 
-def reader_required(view: View) -> View:
-    """Supervisors and administrators."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not services.can_read_supervision(request.user):
-            return _forbidden(request, "督办统计仅供督办人员和系统管理员查看。")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def staff_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_staff_user(request.user):
-            return _forbidden(request, "督办单仅供督办人员和被督办机构的工作人员查看。")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+reader_required = page(access.SUPERVISION_READERS, template="supervision/forbidden.html")
+staff_required = page(access.SUPERVISION_ORDERS, template="supervision/forbidden.html")
 
 
 def _filters(request: HttpRequest) -> tuple[Filters, str]:
@@ -436,7 +416,7 @@ def _export_table(request: HttpRequest, name: str) -> tuple[tables.Table, str]:
 
 
 @require_GET
-@login_required
+@page(access.SIGNED_IN)
 def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     if table == "orders":
         if not is_staff_user(request.user):

@@ -12,11 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
@@ -35,6 +33,8 @@ from shebao.cases import services as case_services
 from shebao.cases.models import Case, CaseMaterial, CaseStatus, CaseStep, Channel, Notice, StepStatus
 from shebao.catalog.flows import EVENTS
 from shebao.catalog.selectors import catalog_version_in_force, item_get
+from shebao.core import access
+from shebao.core.access import page
 from shebao.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.documents.notices import notice_sheet
 
@@ -61,24 +61,9 @@ def _not_found(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "404.html", {"message": message}, status=404)
 
 
-def _only_for(allowed: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
-    """A login-required view that answers 403 with ``refusal`` to users ``allowed`` rejects."""
-
-    def decorator(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not allowed(request.user):
-                return _forbidden(request, refusal)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-staff_required = _only_for(is_staff_user, "经办工作台仅供工作人员使用。办事单位和个人请进入“我的办事”。")
-applicant_required = _only_for(is_applicant, "“我的办事”供办事单位、个人和代办人使用。工作人员请进入经办工作台。")
+staff_required = page(access.STAFF, template="web/forbidden.html")
+applicant_required = page(access.APPLICANTS, template="web/forbidden.html")
+signed_in = page(access.SIGNED_IN)
 
 
 def _error(exc: ApplicationError) -> dict[str, Any]:
@@ -183,7 +168,7 @@ def _case_page(
 # --------------------------------------------------------------------------- landing
 
 
-@login_required
+@signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Where a signed-in user starts: staff at the workbench, applicants at their portal."""
@@ -432,7 +417,7 @@ def work_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 # --------------------------------------------------------------------------- uploads and files
 
 
-@login_required
+@signed_in
 @require_POST
 def case_upload(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """Add files to a case's checklist (the applicant, or the window before 受理)."""
@@ -459,7 +444,7 @@ def case_upload(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return HttpResponseRedirect(reverse(name, kwargs={"case_id": case.public_id}) + "#materials")
 
 
-@login_required
+@signed_in
 @require_GET
 def case_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     """Serve an uploaded file to a reader who may see its case; never from a public URL."""
@@ -477,7 +462,7 @@ def case_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
 # --------------------------------------------------------------------------- notices
 
 
-@login_required
+@signed_in
 @require_GET
 def notice_print(request: HttpRequest, notice_id: int) -> HttpResponse:
     """The notice as a printable A4 page (``?print=1`` opens the print dialog at once)."""
@@ -493,7 +478,7 @@ def notice_print(request: HttpRequest, notice_id: int) -> HttpResponse:
     })
 
 
-@login_required
+@signed_in
 @require_GET
 def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
     from shebao.documents.pdf import render_notice_pdf  # fpdf2 and the font load on first use
@@ -676,6 +661,7 @@ def my_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 # --------------------------------------------------------------------------- public progress lookup
 
 
+@page(access.PUBLIC)
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
     """办件进度查询: 办件编号 plus the last six characters of the ID number; no login.

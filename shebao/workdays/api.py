@@ -8,10 +8,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from shebao.core import access
+from shebao.core.access import api_auth
+
 from .deadlines import deadline
 from .rules import parse_rule
 
-router = Router(tags=["workdays"])
+router = Router(tags=["workdays"], auth=access.UNDECLARED)
 
 
 class DeadlineQuery(Schema):
@@ -41,7 +44,7 @@ class DeadlineError(Schema):
 
 
 @router.get(
-    "/deadline", response={200: DeadlineOut, 422: DeadlineError}, summary="时限到期日",
+    "/deadline", auth=api_auth(access.PUBLIC), response={200: DeadlineOut, 422: DeadlineError}, summary="时限到期日",
     by_alias=True,
 )
 def get_deadline(request: HttpRequest, query: Query[DeadlineQuery]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django.urls import get_resolver
 from shebao.cases import services
 from shebao.cases.models import Case
 from shebao.cases.services import MaterialCheck
+from shebao.core.access import Policy, operation_policy
 from shebao.core.tokens import token_create
 
 from . import personas
@@ -89,6 +90,21 @@ ENDPOINTS: dict[str, tuple[str, Callable[[World], Case], dict[str, Any], set[str
 }
 
 
+def _policy(method: str, path: str) -> Policy:
+    from shebao.api import api
+
+    for prefix, router in api._routers:
+        for route, path_view in router.path_operations.items():
+            if f"/api/v1{prefix.rstrip('/')}{route}" != path:
+                continue
+            for operation in path_view.operations:
+                if method in operation.methods:
+                    found = operation_policy(operation.auth_callbacks)
+                    assert found is not None, path
+                    return found
+    raise AssertionError(f"no operation {method} {path}")
+
+
 def _client(user: User) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user, name='matrix', actor='test')}")
 
@@ -108,6 +124,7 @@ def test_every_case_endpoint_has_a_declared_policy() -> None:
 @pytest.mark.parametrize("suffix", list(ENDPOINTS))
 def test_endpoint_against_every_role(world: World, suffix: str) -> None:
     method, factory, body, allowed = ENDPOINTS[suffix]
+    policy = _policy(method, f"/api/v1/cases/{{case_id}}{suffix}")
     for name in PERSONAS:
         case = factory(world)
         client = _client(getattr(world, name))
@@ -118,9 +135,14 @@ def test_endpoint_against_every_role(world: World, suffix: str) -> None:
             response = client.post(url, data=json.dumps(body), content_type="application/json")
         if name in allowed:
             assert response.status_code not in {401, 403, 404}, (suffix, name, response.content[:200])
+        elif not policy.allows(getattr(world, name)):
+            # The role gate (shebao.core.access) refuses before the case is looked up: nothing leaks.
+            assert response.status_code == 403, (suffix, name, response.status_code)
+            assert response.json()["error"] == "role_forbidden", (suffix, name, response.content[:200])
         else:
-            # The applicant who owns a case sees it; so does the supervisor; anyone else does not.
+            # Past the gate: the applicant who owns a case sees it; so does the supervisor; anyone else does not.
             sees = name in SEE_ONLY or (name == "unit" and case.applicant_user_id == world.unit.pk) or (
                 name in {"clerk", "reviewer"})
             expected = 403 if sees else 404
             assert response.status_code == expected, (suffix, name, response.status_code, response.content[:200])
+            assert response.json()["error"] in {"forbidden", "not_found"}, (suffix, name, response.content[:200])
