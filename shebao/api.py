@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
@@ -46,6 +46,23 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return api.create_response(
         request, {"error": "unauthorized", "message": "请先登录，或在 Authorization 头中提供有效的 API 令牌"}, status=401
     )
+
+
+# django-ninja's own refusals (a body that is not JSON, a throttle, a 404 from a lookup helper)
+# answer in the same shape as ours, so clients read one error format and the schema holds.
+_HTTP_ERROR_CODES = {400: ("bad_request", "请求格式不正确（请求体须为有效的 JSON）"), 403: ("forbidden", "您没有权限"),
+                     404: ("not_found", "请求的对象不存在"), 429: ("throttled", "请求过于频繁，请稍后再试")}
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code, message = _HTTP_ERROR_CODES.get(exc.status_code, ("bad_request", str(exc)))
+    return api.create_response(request, {"error": code, "message": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"error": "not_found", "message": "请求的对象不存在"}, status=404)
 
 
 @api.exception_handler(NinjaValidationError)

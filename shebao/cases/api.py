@@ -71,7 +71,7 @@ class CaseSummaryOut(Schema):
     due_provisional: bool
 
 
-class MaterialOut(Schema):
+class CaseMaterialOut(Schema):
     material_id: int
     position: int
     text: str
@@ -103,7 +103,7 @@ class NoticeOut(Schema):
     content: dict[str, Any]
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     at: str
     actor: str
     action: str
@@ -115,10 +115,10 @@ class CaseOut(CaseSummaryOut):
     catalog_version: int
     result: str
     result_text: str
-    materials: list[MaterialOut]
+    materials: list[CaseMaterialOut]
     steps: list[StepOut]
     notices: list[NoticeOut]
-    events: list[EventOut]
+    events: list[CaseEventOut]
     actions: list[str]
 
 
@@ -227,7 +227,7 @@ class MaterialsIn(Schema):
     materials: list[MaterialCheckIn]
 
 
-class NoteIn(Schema):
+class CaseNoteIn(Schema):
     note: str = Field("", max_length=2000)
 
 
@@ -267,7 +267,7 @@ def check_materials(request: HttpRequest, case_id: str, payload: MaterialsIn) ->
 
 
 @router.post("/cases/{case_id}/notify-incomplete", auth=api_auth(access.CASE_WINDOW), response={200: CaseOut, **ERRORS}, summary="一次性告知")
-def notify_incomplete(request: HttpRequest, case_id: str, payload: NoteIn) -> dict[str, Any]:
+def notify_incomplete(request: HttpRequest, case_id: str, payload: CaseNoteIn) -> dict[str, Any]:
     case = _case(request, case_id)
     services.case_notify_incomplete(case=case, actor=request.user, note=payload.note)
     return _detail(_case(request, case_id), request.user)

@@ -29,6 +29,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
@@ -49,6 +50,10 @@ class RoleForbidden(PermissionDenied):
     """The caller's roles may never do this (the gate), as opposed to ``forbidden``: not on this object."""
 
     code = "role_forbidden"
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,16 @@ class _PolicySession(APIKeyCookie):
         super().__init__()
         setattr(self, POLICY_ATTR, policy)
         self.policy = policy
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a session cookie there is no session to protect: the caller is anonymous (401),
+        # not a CSRF failure. With one, Django's CSRF check applies, and its refusal reads like ours.
+        if self.param_name not in request.COOKIES:
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError:
+            raise CsrfFailed("CSRF 校验失败：使用登录会话调用接口时须带 X-CSRFToken 头") from None
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:

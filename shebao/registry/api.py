@@ -38,7 +38,7 @@ class ErrorOut(Schema):
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class FindingOut(Schema):
+class CaseDataFindingOut(Schema):
     level: str
     rule: str
     message: str
@@ -56,7 +56,7 @@ class CaseDataOut(Schema):
     precondition: str
     data_at: str
     data: dict[str, Any] | None
-    findings: list[FindingOut]
+    findings: list[CaseDataFindingOut]
 
 
 def _data_out(case: Any, data: dict[str, Any] | None, findings: list[Any]) -> dict[str, Any]:
