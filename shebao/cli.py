@@ -94,7 +94,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_tick(args: argparse.Namespace) -> int:
     _setup_django(migrate=True)
     _ensure_catalog()
-    from shebao.cases.scheduler import parse_now, tick
+    from shebao.cases.scheduler import parse_now, tick, tick_lock
 
     try:
         now = parse_now(args.now)
@@ -105,8 +105,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
     from shebao.supervision.services import supervision_tick
 
-    report = tick(now=now)  # cases first, so the warning levels supervision reads are fresh
-    for line in [*report.lines(), *supervision_tick(today=timezone.localdate(report.now))]:
+    with tick_lock() as waited:  # another host's tick goes first; this one then finds the work done
+        report = tick(now=now)  # cases first, so the warning levels supervision reads are fresh
+        lines = [*report.lines(), *supervision_tick(today=timezone.localdate(report.now))]
+    if waited >= 0.5:
+        lines.insert(1, f"waited {waited:.1f}s for another tick to finish")
+    for line in lines:
         print(line)
     return 0
 

@@ -7,11 +7,16 @@ Jobs:
 * monthly batches: active batch steps whose cut-off day has come are sent as one batch per office;
 * automatic steps that are due (next-day arrival confirmation, month close);
 * warning levels (yellow / red) against the nearest due date.
+
+``shebao tick`` runs inside ``tick_lock()`` (a PostgreSQL advisory lock, or a file lock beside the
+SQLite database), so two hosts starting it at once take turns instead of racing.
 """
 
 from __future__ import annotations
 
 import calendar as pycalendar
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -19,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shebao.core.errors import Conflict
+from shebao.core.locks import exclusive
 
 from . import services
 from .models import Batch, Case, CaseStatus, CaseStep, StepStatus
@@ -107,6 +113,19 @@ def tick(*, now: datetime | None = None) -> TickReport:
     _run_auto_steps(today, report)
     report.warnings = [f"{ref}={level}" for ref, level in services.cases_recompute_warnings(today=today)]
     return report
+
+
+TICK_LOCK = "shebao.tick"
+
+
+@contextmanager
+def tick_lock(*, timeout: float = 600.0) -> Iterator[float]:
+    """Serialise scheduled work across processes and hosts: ``shebao tick`` started on two hosts at
+    once runs one after the other (the second finds the work done). Yields the seconds waited.
+
+    A wrapper, so ``tick`` itself (and what other apps add to it) stays a plain function."""
+    with exclusive(TICK_LOCK, timeout=timeout) as waited:
+        yield waited
 
 
 def parse_now(text: str | None) -> datetime | None:

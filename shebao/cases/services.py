@@ -114,6 +114,17 @@ def _require_window(actor: User, case: Case, what: str) -> None:
         raise PermissionDenied(f"该办件由{case.org_unit.name}受理，您所在机构不能{what}")
 
 
+def _lock_case(case: Case) -> None:
+    """Take the case's row lock first in the transaction, before anything else (the audit chain's
+    lock included). Two actions on one case then queue here instead of deadlocking on PostgreSQL
+    (one holding the case row and waiting for the audit lock, the other the reverse); the one that
+    waited finds the case changed and gets the Conflict. On SQLite the IMMEDIATE write transaction
+    already serialises writers, and this is a plain read."""
+    current = Case.objects.select_for_update().filter(pk=case.pk).values_list("lock_version", "status").first()
+    if current is None or current[0] != case.lock_version:
+        raise Conflict("办件已被他人处理，请刷新后重试", extra={"status": current[1] if current else case.status})
+
+
 def _transition(
     *, case: Case, actor: User | None, action: str, allowed_from: Iterable[str], to_status: str | None = None,
     detail: Mapping[str, Any] | None = None, **fields: Any,
@@ -318,6 +329,7 @@ def _missing_materials(case: Case) -> list[CaseMaterial]:
 @transaction.atomic
 def case_check_materials(*, case: Case, actor: User, checks: Mapping[int, MaterialCheck]) -> Case:
     """Record what the window received (原件/复印件) against the guide version's list."""
+    _lock_case(case)
     _require_window(actor, case, "核对材料")
     _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "materials_checked")
     _apply_material_checks(case, checks)
@@ -332,6 +344,7 @@ def case_notify_incomplete(*, case: Case, actor: User, note: str = "") -> Notice
 
     The list is what the checklist says is missing; a later notice for the same submission may
     only repeat items of the first one (still missing after a supplement), never add new ones."""
+    _lock_case(case)
     _require_window(actor, case, "出具一次性告知书")
     _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "incomplete_notified")
     missing = _missing_materials(case)
@@ -366,6 +379,7 @@ def case_notify_incomplete(*, case: Case, actor: User, note: str = "") -> Notice
 @transaction.atomic
 def case_supplement(*, case: Case, actor: User, checks: Mapping[int, MaterialCheck]) -> Case:
     """The applicant brings (or uploads) what the notice listed; the case waits for 受理 again."""
+    _lock_case(case)
     if not _is_applicant_of(actor, case):
         _require_window(actor, case, "登记补正材料")
     _require_status(case, [CaseStatus.INCOMPLETE], "supplemented")
@@ -458,6 +472,7 @@ def _with_event(case: Case, event: str, on: date) -> dict[str, str]:
 @transaction.atomic
 def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Notice:
     """受理: number the case, copy the flow, compute the due dates, issue the 受理通知书."""
+    _lock_case(case)
     if not deemed:
         _require_window(actor or AnonymousUser(), case, "受理")
     _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE] if deemed else [CaseStatus.SUBMITTED],
@@ -514,6 +529,7 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
 @transaction.atomic
 def case_refuse(*, case: Case, actor: User, reasons: str) -> Notice:
     """不予受理, with the reasons and the applicant's remedies."""
+    _lock_case(case)
     _require_window(actor, case, "作出不予受理决定")
     _require_status(case, [CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE], "refused")
     if not reasons.strip():
@@ -555,6 +571,7 @@ def _require_step_actor(actor: User, step: CaseStep) -> None:
 @transaction.atomic
 def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "") -> Case:
     """Finish the active step: pass → next step (or 办结), return → back one step, fail → 办结 不予."""
+    _lock_case(case)
     if outcome not in StepOutcome.values:
         raise ValidationFailed(f"办理结果“{outcome}”无效，可选 pass/return/fail", field="outcome")
     step = _active_step(case)
@@ -603,6 +620,7 @@ def _advance(*, case: Case, after: CaseStep, actor: User | None, now: datetime) 
 @transaction.atomic
 def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
     """The scheduler finishes an automatic step (batch sent, next-day confirmation)."""
+    _lock_case(case)
     step = _active_step(case)
     if step.pk != step_id or not step.auto:
         raise Conflict("该环节已不是待自动办理的环节")
@@ -624,6 +642,7 @@ def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
 @transaction.atomic
 def case_record_event(*, case: Case, actor: User | None, event: str, on: date | None = None, note: str = "") -> Case:
     """An outside event the active 'await' step waits for (联系函 received, funds arrived, paid)."""
+    _lock_case(case)
     step = _active_step(case)
     if actor is not None:
         _require_step_actor(actor, step)
@@ -651,6 +670,7 @@ def case_record_event(*, case: Case, actor: User | None, event: str, on: date | 
 @transaction.atomic
 def case_suspend(*, case: Case, actor: User, reason: str) -> Case:
     """中止 (e.g. 工伤认定 awaiting a judicial conclusion): the clock stops until resumed."""
+    _lock_case(case)
     _require_role(actor, CLOCK_ROLES, "中止办件")
     if not reason.strip():
         raise ValidationFailed("请填写中止理由", field="reason")
@@ -662,6 +682,7 @@ def case_suspend(*, case: Case, actor: User, reason: str) -> Case:
 @transaction.atomic
 def case_resume(*, case: Case, actor: User, reason: str = "") -> Case:
     """Resume after 中止: every due date moves by the working days the case stood still."""
+    _lock_case(case)
     _require_role(actor, CLOCK_ROLES, "恢复办理")
     start = case.suspended_since or timezone.localdate()
     today = timezone.localdate()
@@ -685,6 +706,7 @@ def case_resume(*, case: Case, actor: User, reason: str = "") -> Case:
 @transaction.atomic
 def case_extend(*, case: Case, actor: User, working_days: int, reason: str) -> Case:
     """延期: the office extends the time limits by N working days, for a recorded reason."""
+    _lock_case(case)
     _require_role(actor, CLOCK_ROLES, "延长办理期限")
     if not 1 <= working_days <= 60:
         raise ValidationFailed("延长的工作日数须在 1—60 之间", field="working_days")
@@ -705,6 +727,7 @@ def case_extend(*, case: Case, actor: User, working_days: int, reason: str) -> C
 @transaction.atomic
 def case_withdraw(*, case: Case, actor: User, reason: str = "") -> Case:
     """The applicant (or the window on their written request) withdraws before 办结."""
+    _lock_case(case)
     if not _is_applicant_of(actor, case):
         _require_window(actor, case, "撤回办件")
     case.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(status=StepStatus.SKIPPED)
@@ -754,6 +777,7 @@ def _close(*, case: Case, actor: User | None, result: str, text: str) -> None:
 @transaction.atomic
 def case_rate(*, case: Case, actor: User, score: int, comment: str = "") -> Rating:
     """好差评 after 办结. A poor rating (1–2) needs a reason and opens a rectification task."""
+    _lock_case(case)
     if not _is_applicant_of(actor, case):
         raise PermissionDenied("只有申请人本人可以评价")
     if case.status != CaseStatus.COMPLETED:
