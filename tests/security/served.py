@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,7 +178,8 @@ class Reply:
 def call(base: str, method: str, path: str, *, token: str = "", body: Any = None, headers: dict[str, str] | None = None,
          timeout: float = 15) -> Reply:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method)
+    # Chinese query values (?q=养老) go out percent-encoded, as a browser would send them.
+    request = urllib.request.Request(base + quote(path, safe="/?=&%:+"), data=data, method=method)
     request.add_header("Accept", "application/json")
     if data is not None:
         request.add_header("Content-Type", "application/json")
