@@ -6,8 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SOAK_SECONDS ?= 600
 
-.PHONY: run test test-postgres lint typecheck bench install install-dev browser-deps clean
+.PHONY: run test test-postgres lint typecheck bench soak install install-dev browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ typecheck: install-dev
 bench: install-dev
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/case_lifecycle.py
+
+# Ten minutes of mixed clerk and applicant traffic against the served app (not CI; docs/security-tests.md).
+soak: install-dev
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

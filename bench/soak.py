@@ -277,6 +277,8 @@ def main() -> int:
     print(f"server RSS: start {samples[0][1] / 1024:.1f} MiB, after warm-up (2nd fifth, median) {warm / 1024:.1f} MiB, "
           f"last fifth (median) {late / 1024:.1f} MiB, max {max(k for _, k in samples) / 1024:.1f} MiB, "
           f"growth {growth * 100:+.1f}% ({len(samples)} samples)")
+    step = max(1, len(samples) // 12)
+    print("RSS over time (s: MiB): " + ", ".join(f"{t:.0f}: {kib / 1024:.0f}" for t, kib in samples[::step]))
     for problem in stats.errors[:20]:
         print("ERROR", problem)
     ok = not stats.errors and growth <= args.rss_tolerance

@@ -188,7 +188,8 @@ def test_tick_started_twice_at_once_does_the_work_once(served: Served) -> None:
     before = run_in_django(TICK_STATE, served.env)
 
     # A third process holds the lock while both ticks start, so they certainly meet at the lock.
-    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "4"],
+    # Held long enough for both tick processes to start (Django set-up, migrate) on a busy CI machine.
+    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "8"],
                               env=served.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     ticks = [subprocess.Popen([sys.executable, "-m", "shebao.cli", "tick", "--now", now], env=served.env, cwd=ROOT,
