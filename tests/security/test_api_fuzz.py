@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -31,6 +34,18 @@ from schemathesis.generation import GenerationMode  # noqa: E402
 
 EXAMPLES = int(os.environ.get("SHEBAO_FUZZ_EXAMPLES", "8"))
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """The requests go through Django's WSGI handler, whose request signals close "old" database
+    connections; inside the test's transaction that would close the test's own PostgreSQL
+    connection. Django's test client unhooks them the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def _schema() -> Any:
