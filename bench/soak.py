@@ -3,7 +3,7 @@ on loopback for a fixed time, with the server's memory sampled throughout.
 
 Traffic (each kind in its own threads, all against one server on a database of its own):
 * applicants (API tokens of an insured person and of an employer's online-hall account): apply
-  online (SBZX00036 / SBZX00010), list their cases, read one, look at the public portal, the
+  online (SBZX00036 / SBZX00010; while fewer than ``BACKLOG`` wait for a clerk), list their cases, read one, look at the public portal, the
   progress lookup and the item API;
 * window clerks: take each online application, check its materials, accept it (办件编号, notices,
   due dates) and work its flow to 办结 with the reviewer; register counter applications
@@ -54,6 +54,9 @@ from tests.security.served import (
 PERSON_ID = "420102199003071232"
 UNIT_CREDIT = "91420102MA4K3B7Q6F"
 PASSWORD = "load-test-pass-2017"
+# Applications wait for the clerks at most this many deep: a steady state, as at a real window,
+# rather than a backlog (and open-case lists) growing for as long as the run lasts.
+BACKLOG = 20
 
 
 @dataclass
@@ -128,7 +131,7 @@ def applicant_loop(traffic: Traffic, who: str, handoff: queue.Queue[str], stop: 
     while not stop.is_set():
         n += 1
         roll = rng.random()
-        if roll < 0.25:
+        if roll < 0.25 and handoff.qsize() < BACKLOG:
             reply = traffic.api("applicant: apply online", "POST", "/api/v1/cases", who=who, expect=(201,), body={
                 "item_code": item, "channel": "online", "org_unit": traffic.tokens["org_unit"], "applicant_type": kind,
                 "applicant_name": "张三" if kind == "person" else "武汉负载测试有限公司", **identity,
