@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from shebao.accounts.models import ApplicantProfile, Role
 from shebao.accounts.selectors import is_applicant, is_staff_user, user_org_unit, user_roles
@@ -35,8 +37,17 @@ from shebao.cases import services as case_services
 from shebao.cases.models import Case, CaseMaterial, CaseStatus, CaseStep, Channel, Notice, StepStatus
 from shebao.catalog.flows import EVENTS
 from shebao.catalog.selectors import catalog_version_in_force, item_get
-from shebao.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from shebao.core.errors import (
+    ApplicationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    ValidationFailed,
+)
 from shebao.documents.notices import notice_sheet
+from shebao.privacy.models import SubjectKind
+from shebao.privacy.services import personal_data_read
 
 from . import forms, presenters, selectors, services
 from .models import CaseFile
@@ -325,6 +336,9 @@ def work_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         case = case_selectors.case_get(user=request.user, public_id=str(case_id))
     except NotFound as exc:
         return _not_found(request, exc.message)
+    if case.applicant_id_number or case.agent_id_number:  # the page shows a person's identity
+        personal_data_read(request=request, subject_kind=SubjectKind.CASE, subject_key=case.reference,
+                           subject_name=case.applicant_name, id_number=case.applicant_id_number or case.agent_id_number)
     return _case_page(request, case, "web/work_case.html")
 
 
@@ -471,6 +485,7 @@ def case_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=request.GET.get("download") == "1", filename=record.original_name) or "inline"
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"  # the type is the one checked at upload, never sniffed
     return response
 
 
@@ -682,10 +697,15 @@ def track(request: HttpRequest) -> HttpResponse:
 
     A POST, so the ID number's tail does not end up in addresses, logs or the browser history."""
     result = None
-    error = None
+    error: ApplicationError | None = None
     if request.method == "POST":
         form = forms.TrackForm(request.POST)
         try:
+            if track_rate_limited(request):
+                raise TooManyRequests(
+                    f"查询过于频繁：同一网络地址每 {settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS // 60} 分钟最多查询 "
+                    f"{settings.SHEBAO_TRACK_RATE_LIMIT} 次，请稍后再试。急需了解进度请拨打 {settings.SHEBAO_HOTLINE}。",
+                    field="number")
             if not form.is_valid():
                 raise forms.form_error(form)
             case = case_selectors.case_track(number=form.cleaned_data["number"], id_tail=form.cleaned_data["id_tail"])
@@ -701,6 +721,14 @@ def track(request: HttpRequest) -> HttpResponse:
         form = forms.TrackForm()
     return render(request, "web/track.html", {"form": form, "result": result, "error": _error(error) if error else None},
                   status=error.http_status if error else 200)
+
+
+def track_rate_limited(request: HttpRequest) -> bool:
+    """Count this lookup against the client address (django-ratelimit, fixed window in the cache):
+    six characters of an ID number are a small space, so guessing must be slow."""
+    limit, window = settings.SHEBAO_TRACK_RATE_LIMIT, settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS
+    return bool(is_ratelimited(request, group="web.track", key="ip", rate=f"{limit}/{window}s", method="POST",
+                               increment=True))
 
 
 def _mask_name(name: str) -> str:
