@@ -135,11 +135,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-# Django's validators are worded in Chinese by Django's own zh-hans catalogue; the last one is ours
-# (Django has no "letters and digits" rule). See shebao/accounts/passwords.py.
+# Django's validators, worded in Chinese by Django's zh-hans catalogue, except two of ours
+# (shebao/accounts/passwords.py): the length rule, whose Chinese message that catalogue lacks, and
+# letters-and-digits, which Django does not have.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+    {"NAME": "shebao.accounts.passwords.MinimumLengthValidator",
      "OPTIONS": {"min_length": env_int("SHEBAO_PASSWORD_MIN_LENGTH", 10)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

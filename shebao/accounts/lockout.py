@@ -28,8 +28,13 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
 @receiver(user_locked_out, dispatch_uid="shebao_audit_lockout")
 def _audit_lockout(sender: Any, request: HttpRequest, username: str | None, ip_address: str | None,
                    **kwargs: Any) -> None:
+    from axes.models import AccessAttempt
+
+    # axes signals every refused attempt while the lock lasts; the first is the lockout itself.
+    attempt = AccessAttempt.objects.filter(username=username, ip_address=ip_address).first()
+    failures = attempt.failures_since_start if attempt else settings.AXES_FAILURE_LIMIT
+    action = "account.locked_out" if failures <= settings.AXES_FAILURE_LIMIT else "account.login_refused_while_locked"
     with transaction.atomic():
-        audit_record(actor=f"anonymous@{ip_address or '?'}", action="account.locked_out", object_type="user",
+        audit_record(actor=f"anonymous@{ip_address or '?'}", action=action, object_type="user",
                      object_id=(username or "")[:80],
-                     payload={"ip": ip_address, "failures": settings.AXES_FAILURE_LIMIT,
-                              "minutes": lockout_minutes()})
+                     payload={"ip": ip_address, "failures": failures, "minutes": lockout_minutes()})
