@@ -83,7 +83,7 @@ def _fingerprint(cursor: Any, tables: Iterable[tuple[str, str]], quote: Any) -> 
     result: dict[str, dict[str, Any]] = {}
     for table, pk in tables:
         try:
-            cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {quote(pk)}")  # noqa: S608 (names from models)
+            cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {quote(pk)}")  # names come from the models
         except Exception:  # a model whose table is not in this database (an unapplied migration)
             continue
         digest = hashlib.sha256()
@@ -232,8 +232,9 @@ def backup_create(*, out: Path) -> BackupResult:
             raise BackupError(f"unsupported database {vendor}")
 
         media_root = _media_root()
-        media = [{"path": p.relative_to(media_root).as_posix(), "size": p.stat().st_size, "sha256": _sha256(p)}
-                 for p in _files(media_root)]
+        media: list[dict[str, Any]] = [
+            {"path": p.relative_to(media_root).as_posix(), "size": p.stat().st_size, "sha256": _sha256(p)}
+            for p in _files(media_root)]
         manifest = {"format": FORMAT, "created_at": timezone.now().isoformat(), "database": vendor,
                     "tables": tables, "audit": audit, "media": media}
         partial = out.with_name(out.name + ".partial")
@@ -273,7 +274,7 @@ class RestoreReport:
 @contextmanager
 def _opened(path: Path) -> Iterator[tuple[dict[str, Any], tarfile.TarFile]]:
     try:
-        archive = tarfile.open(path, "r:gz")
+        archive = tarfile.open(path, "r:gz")  # noqa: SIM115 (closed by the with below, after the check)
     except (OSError, tarfile.TarError) as exc:
         raise BackupError(f"{path}: not a shebao backup archive ({exc})") from exc
     with archive:

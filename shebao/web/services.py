@@ -7,6 +7,7 @@ the electronic copies an applicant (or the window) uploads for the case's checkl
 from __future__ import annotations
 
 import hashlib
+import math
 import unicodedata
 import zipfile
 from collections.abc import Sequence
@@ -71,8 +72,13 @@ def max_upload_bytes() -> int:
     return int(settings.SHEBAO_UPLOAD_MAX_BYTES)
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+def _size(size: int) -> str:
+    """1536 → "1.5 KB", 10485760 → "10 MB"; rounded up, so a file just over a limit never reads
+    as equal to it."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{math.ceil(size * 10 / scale) / 10:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} 字节"
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ def upload_check(upload: UploadedFile, *, material_id: int | None = None) -> Che
     limit = max_upload_bytes()
     if size > limit:
         raise ValidationFailed(
-            f"“{name}”大小为 {size / (1024 * 1024):.1f} MB，超过 {_mb(limit)} 的上限，请压缩后再上传",
+            f"“{name}”大小为 {_size(size)}，超过 {_size(limit)} 的上限，请压缩后再上传",
             field="file",
         )
     upload.seek(0)

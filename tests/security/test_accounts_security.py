@@ -29,7 +29,7 @@ from shebao.accounts.models import Role
 from shebao.accounts.otp import PENDING_KEY
 from shebao.core.audit import audit_verify
 from shebao.core.models import AuditEvent
-from tests.cases.conftest import World, world  # noqa: F401  (fixture)
+from tests.cases.conftest import World
 from tests.cases.personas import PASSWORD
 
 LOGIN = "/accounts/login/"
