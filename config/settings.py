@@ -206,6 +206,10 @@ if SHEBAO_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SHEBAO_HSTS_SECONDS", 31536000 if SHEBAO_HTTPS else 0)
 CSRF_TRUSTED_ORIGINS = env_list("SHEBAO_CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxy's address: `shebao serve` (waitress) then takes the client's address from its
+# X-Forwarded-For. Without it every request would seem to come from the proxy, and the lockout and
+# the /track/ limit would count the whole city as one client. Nothing else reads forwarded headers.
+SHEBAO_TRUSTED_PROXY = env_str("SHEBAO_TRUSTED_PROXY", "")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # no script reads the token: forms carry it, HTMX only GETs
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -46,8 +46,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
     # is the same server on a laptop and behind the bureau's reverse proxy.
+    from django.conf import settings
+
+    proxy: dict[str, object] = {}
+    if settings.SHEBAO_TRUSTED_PROXY:
+        # Behind the bureau's reverse proxy: take the client address (lockout, rate limits, access
+        # log) and scheme from its X-Forwarded-* headers, and drop them from anyone else.
+        proxy = {"trusted_proxy": settings.SHEBAO_TRUSTED_PROXY, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                 "clear_untrusted_proxy_headers": True}
     print(f"shebao: serving http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    serve(get_wsgi_application(), host=args.host, port=args.port, threads=8, ident="shebao")
+    serve(get_wsgi_application(), host=args.host, port=args.port, threads=8, ident="shebao", **proxy)
     return 0
 
 

@@ -73,9 +73,13 @@ def test_five_wrong_passwords_lock_the_username_from_that_address(client: Client
     # Locked means locked: the right password is refused too, and nothing is signed in.
     right = _login(client, name, PASSWORD)
     assert right.status_code == 429 and "_auth_user_id" not in client.session
+    # A forged X-Forwarded-For does not make the same client look like another one.
+    forged = client.post(LOGIN, {"username": name, "password": PASSWORD}, REMOTE_ADDR="10.1.1.1",
+                         HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert forged.status_code == 429
     event = AuditEvent.objects.filter(action="account.locked_out", object_id=name).get()
     assert event.payload["ip"] == "10.1.1.1" and event.payload["failures"] == 5
-    assert AuditEvent.objects.filter(action="account.login_refused_while_locked", object_id=name).count() == 1
+    assert AuditEvent.objects.filter(action="account.login_refused_while_locked", object_id=name).count() == 2
     assert audit_verify()[1] == []
 
     # The same username from another address (a different window PC) is not locked …
