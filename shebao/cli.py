@@ -41,13 +41,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_seed()
         demo_registry_seed()
         demo_cases_seed()
+    from django.conf import settings
     from django.core.wsgi import get_wsgi_application
     from waitress import serve
 
     # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
     # is the same server on a laptop and behind the bureau's reverse proxy.
-    from django.conf import settings
-
     proxy: dict[str, object] = {}
     if settings.SHEBAO_TRUSTED_PROXY:
         # Behind the bureau's reverse proxy: take the client address (lockout, rate limits, access
