@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def _setup_django(*, migrate: bool) -> None:
@@ -47,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
     # is the same server on a laptop and behind the bureau's reverse proxy.
-    proxy: dict[str, object] = {}
+    proxy: dict[str, Any] = {}
     if settings.SHEBAO_TRUSTED_PROXY:
         # Behind the bureau's reverse proxy: take the client address (lockout, rate limits, access
         # log) and scheme from its X-Forwarded-* headers, and drop them from anyone else.
