@@ -702,10 +702,11 @@ def track(request: HttpRequest) -> HttpResponse:
         form = forms.TrackForm(request.POST)
         try:
             if track_rate_limited(request):
+                window = settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS
+                period = f"{window // 60} 分钟" if window % 60 == 0 else f"{window} 秒"
                 raise TooManyRequests(
-                    f"查询过于频繁：同一网络地址每 {settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS // 60} 分钟最多查询 "
-                    f"{settings.SHEBAO_TRACK_RATE_LIMIT} 次，请稍后再试。急需了解进度请拨打 {settings.SHEBAO_HOTLINE}。",
-                    field="number")
+                    f"查询过于频繁：同一网络地址每 {period}最多查询 {settings.SHEBAO_TRACK_RATE_LIMIT} 次，"
+                    f"请稍后再试。急需了解进度请拨打 {settings.SHEBAO_HOTLINE}。", field="number")
             if not form.is_valid():
                 raise forms.form_error(form)
             case = case_selectors.case_track(number=form.cleaned_data["number"], id_tail=form.cleaned_data["id_tail"])
