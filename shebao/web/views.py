@@ -45,6 +45,7 @@ from shebao.core.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from shebao.core.http import as_document
 from shebao.documents.notices import notice_sheet
 from shebao.privacy.models import SubjectKind
 from shebao.privacy.services import personal_data_read
@@ -485,8 +486,7 @@ def case_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=request.GET.get("download") == "1", filename=record.original_name) or "inline"
     response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"  # the type is the one checked at upload, never sniffed
-    return response
+    return as_document(response)  # nosniff: the type is the one checked at upload, never sniffed
 
 
 # --------------------------------------------------------------------------- notices
@@ -522,7 +522,7 @@ def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
         as_attachment=request.GET.get("download") == "1", filename=f"{notice.get_kind_display()}-{notice.number}.pdf",
     ) or "inline"
     response["Cache-Control"] = "private, no-store"
-    return response
+    return as_document(response)
 
 
 # --------------------------------------------------------------------------- applicant portal

@@ -119,12 +119,17 @@ def test_served_only_to_readers_with_disposition_and_nosniff(world: World) -> No
     assert inline.status_code == 200 and inline["Content-Type"] == "application/pdf"
     assert inline["Content-Disposition"].startswith("inline;") and "filename*=utf-8''" in inline["Content-Disposition"]
     assert inline["X-Content-Type-Options"] == "nosniff" and inline["Cache-Control"] == "private, no-store"
+    assert inline["X-Frame-Options"] == "DENY"
+    # The HTML pages' CSP is not sent with a document (Chrome would block its own PDF viewer) …
+    assert "Content-Security-Policy" not in inline
     attachment = client.get(url, {"download": "1"})
     assert attachment["Content-Disposition"].startswith("attachment;")
 
     for outsider in (world.unit, world.clerk_jh, world.finance):
         other = Client()
         other.force_login(outsider)
-        assert other.get(url).status_code == 404, outsider.username
+        refused = other.get(url)
+        assert refused.status_code == 404, outsider.username
+        assert "Content-Security-Policy" in refused  # … but the HTML refusal page has it
     assert Client().get(url).status_code == 302  # anonymous: to the login page
     assert Client().get(f"/no-public-media/{record.file.name}").status_code == 404
