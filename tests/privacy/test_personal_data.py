@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import date
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from shebao.accounts.models import Role
@@ -20,9 +22,11 @@ from shebao.core.models import AuditEvent
 from shebao.privacy.log_filters import MaskIdNumbersFilter
 from shebao.privacy.masking import id_for, mask_id_number, mask_id_numbers_in, may_see_full_id
 from shebao.privacy.models import PersonalDataAccess
+from shebao.registry import services as registry_services
+from shebao.registry.models import Person
 from shebao.supervision.facts import case_facts_refresh
 from tests.cases import personas
-from tests.registry.conftest import Reg, new_id
+from tests.registry.conftest import new_id
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +42,23 @@ def test_the_mask_keeps_the_first_and_last_four() -> None:
         "Not Found: /registry/persons/4201**********1234/ (id 4201**********1234)")
     # Longer digit runs (a bank account, a 社保卡 number) are not mistaken for an ID number.
     assert mask_id_numbers_in("6222021234567890123456") == "6222021234567890123456"
+
+
+class Reg:
+    """What these tests need of the registry helpers: offices and registered persons."""
+
+    def __init__(self) -> None:
+        self.offices = personas.offices()
+
+    def person(self, *, name: str, born: str = "19800101", sex: str = "M") -> Person:
+        return registry_services.person_register(actor="test", case=None, fields={
+            "id_number": new_id(born, sex=sex), "name": name, "sex": sex,
+            "birth_date": date(int(born[:4]), int(born[4:6]), int(born[6:]))})
+
+
+@pytest.fixture
+def reg(catalog: Any) -> Reg:
+    return Reg()
 
 
 @pytest.fixture
@@ -140,7 +161,8 @@ def test_queues_case_lists_api_lists_exports_and_audit_never_carry_a_full_number
         assert response.status_code == 200 and number not in response.content.decode(), url
     case_facts_refresh(full=True)
     supervisor = _client(people["supervisor"])
-    query = "from=2026-01-01&to=2026-12-31"
+    today = timezone.localdate()
+    query = f"from={today.replace(day=1).isoformat()}&to={today.isoformat()}"
     csv_body = supervisor.get(f"/supervision/export/cases.csv?{query}").content.decode("utf-8-sig")
     assert case.reference in csv_body and number not in csv_body
     xlsx = supervisor.get(f"/supervision/export/cases.xlsx?{query}").content

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,32 @@ from shebao.accounts.models import Role
 from shebao.accounts.otp import PENDING_KEY
 from shebao.core.audit import audit_verify
 from shebao.core.models import AuditEvent
-from tests.cases.conftest import World
+from tests.cases import personas
 from tests.cases.personas import PASSWORD
 
 LOGIN = "/accounts/login/"
+
+
+@dataclass
+class People:
+    clerk: User
+    reviewer: User
+    supervisor: User
+    finance: User
+    person: User
+
+
+@pytest.fixture
+def world(catalog: Any) -> People:
+    """One account per role these tests need (personas from tests/cases)."""
+    o = personas.offices()
+    return People(
+        clerk=personas.staff("clerk.ja", Role.WINDOW_CLERK, o.district_ja),
+        reviewer=personas.staff("reviewer.ja", Role.REVIEWER, o.district_ja),
+        supervisor=personas.staff("supervisor", Role.SUPERVISOR, o.bureau_pension),
+        finance=personas.staff("finance.city", Role.FINANCE, o.city_injury),
+        person=personas.applicant("zhang.san", kind="person"),
+    )
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,7 +85,7 @@ def test_an_older_pbkdf2_hash_is_upgraded_to_argon2_at_login(settings: Any, clie
 # --------------------------------------------------------------------------- lockout
 
 
-def test_five_wrong_passwords_lock_the_username_from_that_address(client: Client, world: World) -> None:
+def test_five_wrong_passwords_lock_the_username_from_that_address(client: Client, world: People) -> None:
     name = world.clerk.username
     for attempt in range(1, 5):
         response = _login(client, name, "wrong-password-1")
@@ -90,7 +113,7 @@ def test_five_wrong_passwords_lock_the_username_from_that_address(client: Client
     assert _login(Client(), name, PASSWORD).status_code == 302
 
 
-def test_a_successful_login_resets_the_failure_count(client: Client, world: World) -> None:
+def test_a_successful_login_resets_the_failure_count(client: Client, world: People) -> None:
     name = world.reviewer.username
     for _ in range(4):
         _login(client, name, "wrong-password-1")
@@ -105,7 +128,7 @@ def test_a_successful_login_resets_the_failure_count(client: Client, world: Worl
 
 
 def test_session_cookie_is_httponly_samesite_and_ends_with_the_browser_or_after_idle_time(
-        client: Client, world: World) -> None:
+        client: Client, world: People) -> None:
     response = _login(client, world.clerk.username, PASSWORD)
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -122,7 +145,7 @@ def test_session_cookie_is_httponly_samesite_and_ends_with_the_browser_or_after_
     assert client.get("/work/").status_code == 302
 
 
-def test_every_request_renews_the_idle_timeout(client: Client, world: World) -> None:
+def test_every_request_renews_the_idle_timeout(client: Client, world: People) -> None:
     client.force_login(world.clerk)
     key = client.session.session_key
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timezone.timedelta(minutes=1))
@@ -222,7 +245,7 @@ def _device_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
     return f"{generator.token():06d}"
 
 
-def test_staff_enrol_a_totp_app_and_then_need_a_code_after_the_password(client: Client, world: World) -> None:
+def test_staff_enrol_a_totp_app_and_then_need_a_code_after_the_password(client: Client, world: People) -> None:
     client.force_login(world.clerk)
     page = client.get("/accounts/otp/setup/")
     html = page.content.decode()
@@ -253,7 +276,7 @@ def test_staff_enrol_a_totp_app_and_then_need_a_code_after_the_password(client: 
     assert second.get("/work/").status_code == 200
 
 
-def test_a_used_code_cannot_be_replayed(client: Client, world: World) -> None:
+def test_a_used_code_cannot_be_replayed(client: Client, world: People) -> None:
     client.force_login(world.reviewer)
     client.get("/accounts/otp/setup/")
     code = _code(client)
@@ -263,7 +286,7 @@ def test_a_used_code_cannot_be_replayed(client: Client, world: World) -> None:
     assert replay.post("/accounts/otp/verify/", {"otp_token": code}).status_code == 422
 
 
-def test_roles_listed_in_the_setting_must_enrol(settings: Any, client: Client, world: World) -> None:
+def test_roles_listed_in_the_setting_must_enrol(settings: Any, client: Client, world: People) -> None:
     settings.SHEBAO_OTP_REQUIRED_ROLES = [Role.SUPERVISOR]
     client.force_login(world.supervisor)
     response = client.get("/supervision/")
@@ -276,7 +299,7 @@ def test_roles_listed_in_the_setting_must_enrol(settings: Any, client: Client, w
 
 
 def test_unbinding_needs_a_code_and_is_refused_when_the_role_requires_it(settings: Any, client: Client,
-                                                                           world: World) -> None:
+                                                                           world: People) -> None:
     client.force_login(world.finance)
     client.get("/accounts/otp/setup/")
     client.post("/accounts/otp/setup/", {"otp_token": _code(client)})
@@ -297,6 +320,6 @@ def test_unbinding_needs_a_code_and_is_refused_when_the_role_requires_it(setting
     assert AuditEvent.objects.filter(action="account.otp_removed", object_id=world.finance.username).exists()
 
 
-def test_applicants_have_no_totp_pages(client: Client, world: World) -> None:
+def test_applicants_have_no_totp_pages(client: Client, world: People) -> None:
     client.force_login(world.person)
     assert client.get("/accounts/otp/setup/").status_code == 403
