@@ -41,13 +41,15 @@ REGISTRY_MODES = ("strict", "when_data", "off")
 def mode() -> str:
     """``SHEBAO_REGISTRY_EFFECTS``: how completed cases reach the registries.
 
-    * ``strict`` — every item that needs case data refuses 受理/办结 without it.
-    * ``when_data`` (default) — a case that carries registry data is checked and applied strictly;
-      a case without any (the window workbench has no data form yet) completes without changing the
-      registries, and its timeline says so (``registry_skipped``).
+    * ``strict`` (default) — every item that needs case data refuses 受理/办结 without it (the
+      window enters it in the workbench form or through the API); items whose effect runs on
+      defaults need no data.
+    * ``when_data`` — a case that carries registry data is checked and applied strictly; a case
+      without any completes without changing the registries, and its timeline says so
+      (``registry_skipped``). For migrating old cases only.
     * ``off`` — both hooks do nothing.
     ``True``/``False`` (older settings) mean ``strict``/``off``."""
-    value = getattr(settings, "SHEBAO_REGISTRY_EFFECTS", "when_data")
+    value = getattr(settings, "SHEBAO_REGISTRY_EFFECTS", "strict")
     if value is True:
         return "strict"
     if value is False:
@@ -91,7 +93,7 @@ def _data(defn: ItemDef, case: Case, *, stage: str, raw: Any = None) -> Data | N
                 return None
             when = "受理前" if stage == "accept" else "办结前"
             raise RegistryRefused(
-                f"请{when}登记本事项的业务数据（POST /api/v1/cases/{case.public_id}/registry-data）",
+                f"请{when}登记本事项的业务数据（经办工作台办件页“业务数据”，或 POST /api/v1/cases/{case.public_id}/registry-data）",
                 rule=f"{case.item.code}：办结时须据以变更登记簿的业务数据", field="data") from None
     try:
         return validate_data(defn.schema, raw)

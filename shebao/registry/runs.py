@@ -168,6 +168,28 @@ def _history(*, source: str, params: list[Any], fields: list[tuple[str, str, str
               f"FROM ({source}) d", [name, _ts(now), actor, action, *params])
 
 
+def _update_logged(*, source: str, params: list[Any], set_sql: str, set_params: list[Any],
+                   fields: list[tuple[str, str, str]], action: str, now: datetime, actor: str) -> int:
+    """UPDATE the decisions selected by ``source`` (``SET set_sql``) and write their field history.
+    On PostgreSQL one statement does both (the update's RETURNING feeds the history), so a million
+    rows are read once; SQLite writes the history first, then updates, in the same transaction."""
+    table = _t(BenefitDecision)
+    if not _pg():
+        _history(source=source, params=params, fields=fields, action=action, now=now, actor=actor)
+        return _exec(f"UPDATE {table} SET {set_sql} WHERE id IN (SELECT id FROM ({source}) s)", [*set_params, *params])
+    f = FieldChange._meta
+    cols = ", ".join(_q(f.get_field(n).column) for n in ("model", "object_id", "field", "old", "new", "at", "actor",
+                                                          "action"))
+    picked = ", ".join(f"CAST({old} AS text) AS o{i}, CAST({new} AS text) AS n{i}"
+                       for i, (_name, old, new) in enumerate(fields))
+    rows = ", ".join(f"('{name}', COALESCE(u.o{i}, ''), COALESCE(u.n{i}, ''))" for i, (name, _o, _n) in enumerate(fields))
+    sql = (f"WITH src AS (SELECT d.id, d.number, {picked} FROM ({source}) d), "
+           f"upd AS (UPDATE {table} SET {set_sql} FROM src WHERE {table}.id = src.id RETURNING src.*) "
+           f"INSERT INTO {_t(FieldChange)} ({cols}) SELECT 'benefitdecision', u.number, v.f, v.o, v.n, %s, %s, %s "
+           f"FROM upd u CROSS JOIN LATERAL (VALUES {rows}) AS v(f, o, n)")
+    return _exec(sql, [*params, *set_params, _ts(now), actor, action]) // len(fields)
+
+
 def _audit(result: RunResult, *, actor: str) -> RunResult:
     if result.changed:
         audit_record(actor=actor, action=f"registry.run.{result.name}", object_type="registry_run",
@@ -251,12 +273,11 @@ def run_certification_suspend(*, year: int, since: date | None = None, actor: st
     source, params = _uncertified(year)
     since = services.month_start(since) if since is not None else date(year + 1, 1, 1)
     now = timezone.now()
-    _history(source=source, params=params, now=now, actor=actor, action="benefit_suspended_uncertified", fields=[
-        ("status", "d.status", f"'{DecisionStatus.SUSPENDED}'"),
-        ("suspended_from", "CAST(d.suspended_from AS text)", f"'{since.isoformat()}'"),
-    ])
-    changed = _exec(f"UPDATE {_t(BenefitDecision)} SET status = %s, suspended_from = %s "
-                    f"WHERE id IN (SELECT id FROM ({source}) s)", [DecisionStatus.SUSPENDED, _d(since), *params])
+    changed = _update_logged(
+        source=source, params=params, set_sql="status = %s, suspended_from = %s",
+        set_params=[DecisionStatus.SUSPENDED, _d(since)], now=now, actor=actor, action="benefit_suspended_uncertified",
+        fields=[("status", "d.status", f"'{DecisionStatus.SUSPENDED}'"),
+                ("suspended_from", "d.suspended_from", f"'{since.isoformat()}'")])
     return _audit(RunResult("certification_suspend", changed, {"year": year, "from": since.isoformat(),
                                                                "rule": CERTIFICATION_RULE}), actor=actor)
 
@@ -295,13 +316,11 @@ def run_certification_resume(*, month: date, actor: str = ACTOR, decision_ids: l
             source=f"{backpay_source} AND d.resume_month = %s", params=[*params, _d(resume_day)],
             kind_sql=f"'{BenefitKind.BACKPAY}'", period=resume_day, amount_sql=f"s.monthly_amount * {months}",
             note=f"年审后补发（{resume_day:%Y-%m}恢复）", now=now, case_id=case.pk if case is not None else None)
-    _history(source=source, params=params, now=now, actor=actor, action="benefit_resumed", fields=[
-        ("status", "d.status", f"'{DecisionStatus.ACTIVE}'"),
-        ("suspended_from", "CAST(d.suspended_from AS text)", "''"),
-        ("resume_month", "CAST(d.resume_month AS text)", "''"),
-    ])
-    changed = _exec(f"UPDATE {_t(BenefitDecision)} SET status = %s, suspended_from = NULL, resume_month = NULL "
-                    f"WHERE id IN (SELECT id FROM ({source}) s)", [DecisionStatus.ACTIVE, *params])
+    changed = _update_logged(
+        source=source, params=params, set_sql="status = %s, suspended_from = NULL, resume_month = NULL",
+        set_params=[DecisionStatus.ACTIVE], now=now, actor=actor, action="benefit_resumed",
+        fields=[("status", "d.status", f"'{DecisionStatus.ACTIVE}'"), ("suspended_from", "d.suspended_from", "''"),
+                ("resume_month", "d.resume_month", "''")])
     return _audit(RunResult("certification_resume", changed, {"month": f"{month:%Y-%m}", "backpay": backpaid}),
                   actor=actor)
 
@@ -346,14 +365,13 @@ def run_pension_uprating(*, policy: UpratingPolicy, actor: str = ACTOR) -> RunRe
             source=backpay_source, params=[*params, _d(effective)], kind_sql=f"'{BenefitKind.UPRATING_BACKPAY}'",
             period=effective, amount_sql=f"{increase} * {old_months.replace('%s', _literal_date(effective))}",
             note=f"{policy.year}年基本养老金调整补付", now=now)
-    _history(source=source, params=params, now=now, actor=actor, action="benefit_uprated", fields=[
-        ("monthly_amount", _money_text("d.monthly_amount"),
-         _money_text(f"d.monthly_amount + ROUND(d.monthly_amount * {pct} / 100 + {fixed}, 2)")),
-        ("uprated_year", "CAST(d.uprated_year AS text)", f"'{policy.year}'"),
-    ])
-    changed = _exec(
-        f"UPDATE {_t(BenefitDecision)} SET monthly_amount = monthly_amount + ROUND(monthly_amount * {pct} / 100 + "
-        f"{fixed}, 2), uprated_year = %s WHERE id IN (SELECT id FROM ({source}) s)", [policy.year, *params])
+    # One history row per pension (the amount); the year is the run's, recorded in its audit event.
+    changed = _update_logged(
+        source=source, params=params, now=now, actor=actor, action="benefit_uprated",
+        set_sql=f"monthly_amount = monthly_amount + ROUND(monthly_amount * {pct} / 100 + {fixed}, 2), uprated_year = %s",
+        set_params=[policy.year],
+        fields=[("monthly_amount", _money_text("d.monthly_amount"),
+                 _money_text(f"d.monthly_amount + ROUND(d.monthly_amount * {pct} / 100 + {fixed}, 2)"))])
     if changed or policy.applied_at is None:
         UpratingPolicy.objects.filter(pk=policy.pk).update(applied_at=now, applied_count=policy.applied_count + changed)
     return _audit(RunResult("pension_uprating", changed, {"year": policy.year, "percent": str(pct),

@@ -37,9 +37,12 @@ from shebao.catalog.flows import EVENTS
 from shebao.catalog.selectors import catalog_version_in_force, item_get
 from shebao.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from shebao.documents.notices import notice_sheet
+from shebao.registry import dataform
+from shebao.registry.casedata import case_data_set
 
 from . import forms, presenters, selectors, services
 from .models import CaseFile
+from .registry import registry_panel
 
 View = Callable[..., HttpResponseBase]
 PAGE_SIZE = 50
@@ -170,13 +173,18 @@ def _case_common(request: HttpRequest, case: Case, values: dict[str, Any] | None
 
 def _case_page(
     request: HttpRequest, case: Case, template: str, *, error: ApplicationError | None = None,
-    values: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None, registry_values: dict[str, Any] | None = None,
 ) -> HttpResponse:
     case.refresh_from_db()
     context = _case_common(request, case, values)
     context["error"] = _error(error) if error else None
     context["values"] = values or {}
     context["error_action"] = (values or {}).get("action", "")
+    if template == "web/work_case.html":
+        problems = None
+        if error is not None and (values or {}).get("action") == "registry_data":
+            problems = list((error.extra or {}).get("problems") or [{"field": error.field or "", "message": error.message}])
+        context["registry"] = registry_panel(case, request.user, values=registry_values, problems=problems)
     return render(request, template, context, status=error.http_status if error else 200)
 
 
@@ -427,6 +435,33 @@ def work_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     messages.success(request, message)
     url = reverse("web:work_case", kwargs={"case_id": case.public_id})
     return HttpResponseRedirect(f"{url}?notice={notice.pk}#notices" if notice else url)
+
+
+@staff_required
+@require_POST
+def work_registry_data(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Save the case's business data from the generated form (the same service as the API)."""
+    try:
+        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    schema = dataform.schema_for(case.item.code)
+    data = dataform.parse(request.POST, schema) if schema is not None else {}
+    try:
+        _check_version(request, case)
+        _row, findings = case_data_set(case=case, actor=request.user, data=data)
+    except ApplicationError as exc:
+        return _case_page(request, case, "web/work_case.html", error=exc, values={"action": "registry_data"},
+                          registry_values=data)
+    blocks = sum(1 for f in findings if f.level == "block")
+    warns = len(findings) - blocks
+    summary = "；".join(part for part in (f"{blocks} 项不符合条件" if blocks else "",
+                                          f"{warns} 项提示" if warns else "") if part)
+    if summary:
+        messages.warning(request, f"业务数据已保存。审查结果：{summary}，详见“业务数据与登记簿变更”。")
+    else:
+        messages.success(request, "业务数据已保存，审查未发现不符合条件的情形。")
+    return HttpResponseRedirect(reverse("web:work_case", kwargs={"case_id": case.public_id}) + "#registry")
 
 
 # --------------------------------------------------------------------------- uploads and files

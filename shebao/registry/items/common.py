@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -176,6 +176,7 @@ def _changes_model(allowed: dict[str, str], elsewhere: dict[str, str], pointer: 
     for a field of the other kind (key ↔ general)."""
 
     class Changes(Data):
+        allowed_changes: ClassVar[dict[str, str]] = allowed  # what the window form offers
         changes: dict[str, Any] = Field(..., min_length=1)
         changed_on: date | None = None
         person: PersonRef | None = None
