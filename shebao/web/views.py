@@ -293,13 +293,24 @@ def _item_choices() -> list[tuple[str, str]]:
     return list(version.items.order_by("position").values_list("code", "name"))
 
 
+def _intake_code(request: HttpRequest) -> str:
+    source = request.POST if request.method == "POST" else request.GET
+    return str(source.get("item_code") or source.get("item") or "").strip().upper()[:20]
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def work_intake(request: HttpRequest) -> HttpResponse:
-    """窗口收件: register an application brought to the window; the checklist follows."""
+    """窗口收件: register an application brought to the window, with the item's business data if
+    the clerk has it at hand (saved in the same transaction: an error in either saves nothing).
+    “填写业务数据” (``load``) only redraws the page with the chosen item's data form."""
     unit = user_org_unit(request.user)
-    error = None
-    if request.method == "POST":
+    error: ApplicationError | None = None
+    code = _intake_code(request)
+    schema = dataform.schema_for(code)
+    rd_values = dataform.parse(request.POST, schema) if request.method == "POST" and schema is not None else None
+    problems = None
+    if request.method == "POST" and "load" not in request.POST:
         form = forms.IntakeForm(request.POST)
         try:
             if not form.is_valid():
@@ -307,23 +318,41 @@ def work_intake(request: HttpRequest) -> HttpResponse:
             if unit is None:
                 raise PermissionDenied("您的账户未设置所在机构，不能窗口收件", field="org_unit")
             data = form.cleaned_data
-            case = case_services.case_submit(
-                item_code=data["item_code"], channel=Channel.COUNTER, org_unit=unit, submitted_by=request.user,
-                applicant_type=data["applicant_type"], applicant_name=data["applicant_name"],
-                applicant_id_number=data["applicant_id_number"], applicant_credit_code=data["applicant_credit_code"],
-                applicant_phone=data["applicant_phone"], agent_name=data["agent_name"],
-                agent_id_number=data["agent_id_number"], note=data["note"],
-            )
+            with transaction.atomic():
+                case = case_services.case_submit(
+                    item_code=data["item_code"], channel=Channel.COUNTER, org_unit=unit, submitted_by=request.user,
+                    applicant_type=data["applicant_type"], applicant_name=data["applicant_name"],
+                    applicant_id_number=data["applicant_id_number"],
+                    applicant_credit_code=data["applicant_credit_code"], applicant_phone=data["applicant_phone"],
+                    agent_name=data["agent_name"], agent_id_number=data["agent_id_number"], note=data["note"],
+                )
+                if rd_values:
+                    case_data_set(case=case, actor=request.user, data=rd_values)
         except ApplicationError as exc:
             error = exc
+            if (exc.field or "").startswith("data"):
+                problems = list((exc.extra or {}).get("problems") or [{"field": exc.field or "", "message": exc.message}])
         else:
-            messages.success(request, f"已收件：{case.item.name}。请逐项核对申报材料。")
+            done = "，业务数据已登记" if rd_values else ""
+            messages.success(request, f"已收件：{case.item.name}{done}。请逐项核对申报材料。")
             return redirect("web:work_case", case_id=case.public_id)
+    elif request.method == "POST":
+        form = forms.IntakeForm(request.POST)
     else:
-        form = forms.IntakeForm(initial={"item_code": request.GET.get("item", "")[:20]})
+        form = forms.IntakeForm(initial={"item_code": code})
+    rd_form = dataform.build(code, values=rd_values, problems=problems) if schema is not None else None
+    shown_error = _error(error) if error and not problems else None
     return render(request, "web/work_intake.html", {
-        "form": form, "error": _error(error) if error else None, "items": _item_choices(), "org_unit": unit,
+        "form": form, "error": shown_error, "items": _item_choices(), "org_unit": unit, "rd_form": rd_form,
+        "rd_code": code if schema is not None else "", "rd_effect": _effect_text(code),
     }, status=error.http_status if error else 200)
+
+
+def _effect_text(code: str) -> str:
+    from shebao.registry.effects import definition
+
+    defn = definition(code) if code else None
+    return defn.effect if defn is not None else ""
 
 
 @staff_required

@@ -181,3 +181,39 @@ def test_parse_rows_lists_and_choices() -> None:
     post["rd.persons.1.name"] = ""
     post["rd.persons.2.name"] = "乙"
     assert dataform.parse(post, enrol) == {"persons": [{"name": "甲"}, {"name": "乙"}]}
+
+
+def test_intake_with_business_data_in_one_transaction(client: Client, world: World) -> None:
+    credit = personas.credit_code()
+    _login(client, world.clerk)
+    url = reverse("web:work_intake")
+    loaded = client.post(url, {"item_code": "SBZX00001", "load": "1", "applicant_type": "unit"})
+    assert loaded.status_code == 200
+    html = loaded.content.decode()
+    assert 'name="rd.founded_on"' in html and "成立日期" in html and "办结后登记簿变化" in html
+    assert Case.objects.count() == 0
+    base = {"item_code": "SBZX00001", "applicant_type": "unit", "applicant_name": "武汉新单位有限公司",
+            "applicant_credit_code": credit}
+    bad = client.post(url, {**base, "rd.name": "武汉新单位有限公司", "rd.founded_on": "2026-13-01"})
+    assert bad.status_code == 422
+    assert "成立日期" in bad.content.decode() and "应为日期" in bad.content.decode()
+    assert Case.objects.count() == 0 and CaseData.objects.count() == 0  # nothing saved, not even the case
+    ok = client.post(url, {**base, "rd.name": "武汉新单位有限公司", "rd.founded_on": "2026-10-20",
+                           "rd.insurance_types": ["pension", "medical", "unemployment", "injury", "maternity"]})
+    assert ok.status_code == 302
+    case = Case.objects.get()
+    assert CaseData.objects.get(case=case).data["founded_on"] == "2026-10-20"
+
+
+@pytest.mark.parametrize(("who", "shown", "hidden"), [
+    ("clerk", ["登记簿查询", "督办单"], ["指南变更", "督办统计"]),
+    ("supervisor", ["指南变更", "督办统计"], ["督办单"]),
+])
+def test_workbench_nav_links_by_role(client: Client, world: World, who: str, shown: list[str],
+                                     hidden: list[str]) -> None:
+    _login(client, getattr(world, who))
+    nav = client.get(reverse("web:work_cases")).content.decode().split('aria-label="工作台导航"')[1].split("</nav>")[0]
+    for label in shown:
+        assert label in nav
+    for label in hidden:
+        assert label not in nav
