@@ -127,10 +127,17 @@ def evaluate(case: Case, *, stage: str = "accept", raw: Any = None) -> list[Find
         return [block(f"{case.item.code}业务数据", exc.message, exc.field or "")]
 
 
-def check_case_preconditions(*, case: Case) -> None:
-    """Raise a RegistryRefused citing the rule when the registry state forbids accepting this case."""
+def check_case_preconditions(*, case: Case, deemed: bool = False) -> None:
+    """Raise a RegistryRefused citing the rule when the registry state forbids accepting this case.
+
+    A deemed acceptance (行政许可法第三十二条: no 一次性告知 within 5 working days, so the application
+    counts as accepted on receipt) is never refused here: the law has already accepted it. Its
+    findings are recorded, and the data and the checks are enforced at 办结 instead."""
     defn = ITEMS.get(case.item.code)
     if defn is None or not enabled() or _skipped_for_want_of_data(case):
+        return
+    if deemed:
+        _store_findings(case, evaluate(case, stage="accept"))
         return
     try:
         data = _data(defn, case, stage="accept")
