@@ -189,7 +189,13 @@ def _unemployment_payment(case: Case) -> dict[str, Any]:
     return {"month": f"{month:%Y-%m}"}
 
 
+def _flexible_enrolment(case: Case) -> dict[str, Any]:
+    # A first enrolment: the person is registered by the case itself, from these details.
+    return {"person": {"id_number": case.applicant_id_number, "name": case.applicant_name}}
+
+
 DATA: dict[str, Callable[[Case], dict[str, Any]]] = {
+    "SBZX00029": _flexible_enrolment,
     "SBZX00001": _registration,
     "SBZX00010": _general_change,
     "SBZX00016": _wages,

@@ -81,7 +81,7 @@ def _types(annotation: Any) -> list[Any]:
 def test_enrolment_form_fill_errors_save_and_accept(client: Client, world: World) -> None:
     credit = personas.credit_code()
     employer = _employer(credit)
-    case = counter_case(world, "SBZX00013", applicant_credit_code=credit)
+    case = counter_case(world, "SBZX00013", data=False, applicant_credit_code=credit)
     _login(client, world.clerk)
     html = _page(client, case)
     # The effect, the form with Chinese labels and typed inputs, and no data yet.
@@ -134,7 +134,7 @@ def test_enrolment_form_fill_errors_save_and_accept(client: Client, world: World
 def test_findings_block_is_shown_with_the_rule_before_acceptance(client: Client, world: World) -> None:
     credit = personas.credit_code()
     _employer(credit)
-    case = counter_case(world, "SBZX00014", applicant_credit_code=credit)  # stop someone never enrolled
+    case = counter_case(world, "SBZX00014", data=False, applicant_credit_code=credit)  # stop someone never enrolled
     _login(client, world.clerk)
     response = _save(client, case, {"rd.persons.0.id_number": personas.id_number(),
                                     "rd.persons.0.stopped_on": "2026-11-01"})
@@ -153,7 +153,7 @@ def test_prefill_from_the_applicant(world: World) -> None:
     assert form is not None
     shown = {i.path: i.value for g in form.groups for i in g.inputs}
     assert shown["person.id_number"] == ident
-    unit = counter_case(world, "SBZX00001", applicant_credit_code=personas.credit_code())
+    unit = counter_case(world, "SBZX00001", data=False, applicant_credit_code=personas.credit_code())
     assert dataform.prefill(unit) == {"name": "武汉某某科技有限公司"}
     form = dataform.build("SBZX00001", case=unit)
     assert form is not None
