@@ -198,7 +198,8 @@ def _model_inputs(model: type[BaseModel], values: dict[str, Any], prefix: str) -
             inner_t, _, _ = _unwrap(inner)
             rows = value if isinstance(value, list) else []
             if _is_model(inner_t) or (typing.get_origin(inner_t) is dict and name in ROW_KEYS):
-                blank = 3 if not rows else 1
+                # Room for a few people when the list is required and empty; one more row otherwise.
+                blank = 2 if (not rows and info.is_required()) else 1
                 for index, row in enumerate([*rows, *[{}] * blank]):
                     row_path = f"{path}.{index}"
                     if _is_model(inner_t):

@@ -74,8 +74,10 @@ def _field_label(model: str, name: str) -> str:
 def _changes(case: Case) -> list[ChangeRow]:
     rows = []
     for change in FieldChange.objects.filter(case=case).order_by("id")[:200]:
+        created = change.field == "*"
         rows.append(ChangeRow(MODEL_LABELS.get(change.model, change.model), change.object_id,
-                              _field_label(change.model, change.field), _shown(change.old), _shown(change.new)))
+                              _field_label(change.model, change.field), "" if created else _shown(change.old),
+                              "新建记录" if created else _shown(change.new)))
     return rows
 
 
@@ -102,6 +104,14 @@ def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
+def _plain(finding: Finding) -> Finding:
+    """The missing-data refusal names the API for API clients; the window reads it plainly."""
+    if finding.field == "data" and finding.message.startswith(("请受理前登记", "请办结前登记")):
+        when = "受理" if finding.message.startswith("请受理前") else "办结"
+        return Finding(finding.level, finding.rule, f"尚未登记本事项的业务数据，{when}前须在下方登记", finding.field)
+    return finding
+
+
 def registry_panel(case: Case, user: Any, *, values: dict[str, Any] | None = None,
                    problems: list[dict[str, str]] | None = None) -> RegistryPanel | None:
     defn = definition(case.item.code)
@@ -116,7 +126,7 @@ def registry_panel(case: Case, user: Any, *, values: dict[str, Any] | None = Non
     if open_case and enabled():
         stage = "accept" if case.status in {CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE} else "close"
         stage_label = "受理" if stage == "accept" else "办结"
-        findings = evaluate(case, stage=stage)
+        findings = [_plain(f) for f in evaluate(case, stage=stage)]
     skipped = CaseEvent.objects.filter(case=case, action="registry_skipped").values_list("detail", flat=True).first()
     return RegistryPanel(
         effect=defn.effect, precondition=defn.precondition,

@@ -185,6 +185,9 @@ def _case_page(
         if error is not None and (values or {}).get("action") == "registry_data":
             problems = list((error.extra or {}).get("problems") or [{"field": error.field or "", "message": error.message}])
         context["registry"] = registry_panel(case, request.user, values=registry_values, problems=problems)
+        if problems is not None:  # the form lists the problems by field; the banner only says so
+            context["error"] = {"message": "请按“业务数据与登记簿变更”栏中标出的项目更正后重新保存。", "label": "业务数据未保存",
+                                "field": "data", "status": error.http_status if error else 422}
     return render(request, template, context, status=error.http_status if error else 200)
 
 
