@@ -84,8 +84,8 @@ def _unwrap(annotation: Any) -> tuple[Any, bool, list[Any]]:
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
-            args = typing.get_args(annotation)
-            metadata += list(args[1:])
+            args = list(typing.get_args(annotation))
+            metadata += args[1:]
             annotation = args[0]
         elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -161,7 +161,7 @@ def _input(path: str, name: str, info: FieldInfo, value: Any, required: bool) ->
     label = field_label(name)
     if origin is list:
         (inner,) = typing.get_args(t) or (str,)
-        inner_t, _, inner_meta = _unwrap(inner)
+        inner_t, _, _ = _unwrap(inner)
         if typing.get_origin(inner_t) is Literal:
             return Input(path, label, "multi", required, [(str(v), choice_label(v)) for v in typing.get_args(inner_t)],
                          value=_text(value or []))

@@ -156,12 +156,15 @@ def _insert_payables(*, source: str, params: list[Any], kind_sql: str, period: d
     return _exec(sql, [_d(period), PayableStatus.PENDING, _ts(now), note, case_id, *params, count])
 
 
+def _history_columns() -> str:
+    names = ("model", "object_id", "field", "old", "new", "at", "actor", "action")
+    return ", ".join(_q(str(FieldChange._meta.get_field(n).column)) for n in names)  # type: ignore[union-attr]
+
+
 def _history(*, source: str, params: list[Any], fields: list[tuple[str, str, str]], action: str,
              now: datetime, actor: str) -> None:
     """FieldChange rows (field, old SQL, new SQL) for every decision selected by ``source``."""
-    f = FieldChange._meta
-    cols = ", ".join(_q(f.get_field(n).column) for n in ("model", "object_id", "field", "old", "new", "at", "actor",
-                                                          "action"))
+    cols = _history_columns()
     for name, old_sql, new_sql in fields:
         _exec(f"INSERT INTO {_t(FieldChange)} ({cols}) "
               f"SELECT 'benefitdecision', d.number, %s, COALESCE({old_sql}, ''), COALESCE({new_sql}, ''), %s, %s, %s "
@@ -177,9 +180,7 @@ def _update_logged(*, source: str, params: list[Any], set_sql: str, set_params: 
     if not _pg():
         _history(source=source, params=params, fields=fields, action=action, now=now, actor=actor)
         return _exec(f"UPDATE {table} SET {set_sql} WHERE id IN (SELECT id FROM ({source}) s)", [*set_params, *params])
-    f = FieldChange._meta
-    cols = ", ".join(_q(f.get_field(n).column) for n in ("model", "object_id", "field", "old", "new", "at", "actor",
-                                                          "action"))
+    cols = _history_columns()
     picked = ", ".join(f"CAST({old} AS text) AS o{i}, CAST({new} AS text) AS n{i}"
                        for i, (_name, old, new) in enumerate(fields))
     rows = ", ".join(f"('{name}', COALESCE(u.o{i}, ''), COALESCE(u.n{i}, ''))" for i, (name, _o, _n) in enumerate(fields))

@@ -171,6 +171,14 @@ def _case_common(request: HttpRequest, case: Case, values: dict[str, Any] | None
     }
 
 
+def _problems(exc: ApplicationError) -> list[dict[str, str]]:
+    """The per-field problems of a business-data error (``extra.problems``), or the error itself."""
+    listed = (exc.extra or {}).get("problems")
+    if isinstance(listed, list) and listed:
+        return [dict(p) for p in listed if isinstance(p, dict)]
+    return [{"field": exc.field or "", "message": exc.message}]
+
+
 def _case_page(
     request: HttpRequest, case: Case, template: str, *, error: ApplicationError | None = None,
     values: dict[str, Any] | None = None, registry_values: dict[str, Any] | None = None,
@@ -183,7 +191,7 @@ def _case_page(
     if template == "web/work_case.html":
         problems = None
         if error is not None and (values or {}).get("action") == "registry_data":
-            problems = list((error.extra or {}).get("problems") or [{"field": error.field or "", "message": error.message}])
+            problems = _problems(error)
         context["registry"] = registry_panel(case, request.user, values=registry_values, problems=problems)
         if problems is not None:  # the form lists the problems by field; the banner only says so
             context["error"] = {"message": "请按“业务数据与登记簿变更”栏中标出的项目更正后重新保存。", "label": "业务数据未保存",
@@ -334,7 +342,7 @@ def work_intake(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             error = exc
             if (exc.field or "").startswith("data"):
-                problems = list((exc.extra or {}).get("problems") or [{"field": exc.field or "", "message": exc.message}])
+                problems = _problems(exc)
         else:
             done = "，业务数据已登记" if rd_values else ""
             messages.success(request, f"已收件：{case.item.name}{done}。请逐项核对申报材料。")
