@@ -259,6 +259,16 @@ def test_online_application_without_notice_for_5_working_days_counts_as_accepted
     assert case.status in {CaseStatus.ACCEPTED, CaseStatus.COMPLETED} and case.deemed_accepted
     assert case.number is not None and case.number.startswith("TJA20260929")
     assert services.cases_deem_accepted(today=date(2026, 10, 14)) == []  # idempotent
+    # Accepted by law without its registry data (strict): 办结 waits for the data, then changes the registry.
+    assert case.status == CaseStatus.ACCEPTED
+    with pytest.raises(Conflict, match="业务数据"):
+        _run_all_steps(world, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ACCEPTED
+    registry_data.prepare(case, world.clerk)
+    _run_all_steps(world, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED and case.result == CaseResult.GRANTED
 
 
 def test_progress_lookup_needs_number_and_id_tail(world: World) -> None:
