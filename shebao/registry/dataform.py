@@ -182,7 +182,10 @@ def _input(path: str, name: str, info: FieldInfo, value: Any, required: bool) ->
 def _model_inputs(model: type[BaseModel], values: dict[str, Any], prefix: str) -> tuple[list[Input], list[Group]]:
     inputs: list[Input] = []
     groups: list[Group] = []
+    hidden: frozenset[str] = getattr(model, "form_hidden", frozenset())
     for name, info in model.model_fields.items():
+        if name in hidden:
+            continue
         path = f"{prefix}{name}"
         value = values.get(name)
         if value is None and not info.is_required():

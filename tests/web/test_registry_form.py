@@ -217,3 +217,19 @@ def test_workbench_nav_links_by_role(client: Client, world: World, who: str, sho
         assert label in nav
     for label in hidden:
         assert label not in nav
+
+
+def test_information_change_form_offers_the_fields_the_item_may_change(world: World) -> None:
+    case = counter_case(world, "SBZX00005", data=False)
+    form = dataform.build("SBZX00005", case=case)
+    assert form is not None
+    changes = next(g for g in form.groups if g.path == "changes")
+    assert [i.label for i in changes.inputs] == ["单位名称", "单位类型", "经济类型", "法定代表人姓名", "法定代表人身份证号"]
+    assert changes.inputs[-1].kind == "idnumber"
+    assert not any(g.path == "person" for g in form.groups)  # an employer's change names no person
+    from django.http import QueryDict
+
+    post = QueryDict(mutable=True)
+    post["rd.changes.legal_rep_name"] = "张建国"
+    post["rd.changes.name"] = ""
+    assert dataform.parse(post, dataform.schema_for("SBZX00005")) == {"changes": {"legal_rep_name": "张建国"}}  # type: ignore[arg-type]
