@@ -191,10 +191,12 @@ def _update_logged(*, source: str, params: list[Any], set_sql: str, set_params: 
     return _exec(sql, [*params, *set_params, _ts(now), actor, action]) // len(fields)
 
 
-def _audit(result: RunResult, *, actor: str) -> RunResult:
+def _audit(result: RunResult, *, actor: str, rule: str = "") -> RunResult:
+    """One audit-chain event for a run that changed something (a run that changed nothing leaves none)."""
     if result.changed:
         audit_record(actor=actor, action=f"registry.run.{result.name}", object_type="registry_run",
-                     object_id=result.name, payload={"changed": result.changed, **result.detail})
+                     object_id=result.name, payload={"changed": result.changed, **result.detail,
+                                                     **({"rule": rule} if rule else {})})
     return result
 
 
@@ -279,8 +281,8 @@ def run_certification_suspend(*, year: int, since: date | None = None, actor: st
         set_params=[DecisionStatus.SUSPENDED, _d(since)], now=now, actor=actor, action="benefit_suspended_uncertified",
         fields=[("status", "d.status", f"'{DecisionStatus.SUSPENDED}'"),
                 ("suspended_from", "d.suspended_from", f"'{since.isoformat()}'")])
-    return _audit(RunResult("certification_suspend", changed, {"year": year, "from": since.isoformat(),
-                                                               "rule": CERTIFICATION_RULE}), actor=actor)
+    return _audit(RunResult("certification_suspend", changed, {"year": year, "from": since.isoformat()}), actor=actor,
+                  rule=CERTIFICATION_RULE)
 
 
 def _resumable(month: date, decision_ids: list[int] | None) -> tuple[str, list[Any]]:
