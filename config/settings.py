@@ -252,7 +252,7 @@ SHEBAO_FULL_ID_ROLES = env_list(
 SHEBAO_BUREAU_NAME = env_str("SHEBAO_BUREAU_NAME", "武汉市人力资源和社会保障局")
 SHEBAO_HOTLINE = env_str("SHEBAO_HOTLINE", "12333")
 # How completed cases change the registries: strict | when_data | off (shebao/registry/effects.py).
-SHEBAO_REGISTRY_EFFECTS = env_str("SHEBAO_REGISTRY_EFFECTS", "when_data")
+SHEBAO_REGISTRY_EFFECTS = env_str("SHEBAO_REGISTRY_EFFECTS", "strict")
 if SHEBAO_REGISTRY_EFFECTS not in {"strict", "when_data", "off"}:
     raise EnvironmentVariableError(f"SHEBAO_REGISTRY_EFFECTS={SHEBAO_REGISTRY_EFFECTS!r}: use strict, when_data or off")
 # Warning thresholds: yellow when at most this many working days are left; red when overdue.

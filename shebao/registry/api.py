@@ -403,4 +403,4 @@ def suspend_uncertified(request: HttpRequest, payload: SuspendIn) -> dict[str, A
         raise PermissionDenied("您没有权限暂停待遇")
     suspended = services.benefits_suspend_uncertified(actor=request.user.get_username(), year=payload.year,
                                                       on=payload.on)
-    return {"count": len(suspended)}
+    return {"count": suspended}
