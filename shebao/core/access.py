@@ -131,6 +131,13 @@ CHANGE_PROPOSERS = Policy("change_proposers", _roles(Role.CATALOG_EDITOR, Role.A
 CHANGE_ACTORS = Policy("change_actors", _roles(Role.CATALOG_EDITOR, Role.POLICY_OFFICE, Role.ADMIN),
                        "您没有权限处理指南变更提案")
 
+# Accounts: two-step verification (TOTP) is for staff accounts.
+ACCOUNT_OTP = Policy("account_otp", STAFF_ROLES, "两步验证（动态验证码）供工作人员账户使用。")
+
+# Personal data: who read whose full record (shebao.privacy).
+ACCESS_LOG_READERS = Policy("access_log_readers", _roles(Role.SUPERVISOR, Role.ADMIN),
+                            "个人信息查阅记录仅供督办人员和系统管理员查看。")
+
 # Django's admin site: superusers (role admin) whose account is marked staff.
 ADMIN_SITE = Policy("admin_site", _roles(Role.ADMIN), "管理后台仅供系统管理员使用")
 
