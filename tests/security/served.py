@@ -58,6 +58,10 @@ def server_env(*, data_dir: Path, database_url: str | None) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     if database_url:
         env["DATABASE_URL"] = database_url
+    # These servers exercise the case engine (durability, races, load). Completing or accepting
+    # SBZX00024/00036/00010 would otherwise need each item's registry data first (strict, the
+    # default); the registry effects have their own tests (tests/registry).
+    env["SHEBAO_REGISTRY_EFFECTS"] = "off"
     return env
 
 

@@ -152,7 +152,10 @@ import sys, time
 from shebao.cases.scheduler import tick_lock
 with tick_lock():
     print("held", flush=True)
-    time.sleep(float(sys.argv[1]))
+    if sys.argv[1] == "stdin":
+        sys.stdin.readline()  # until the test says so
+    else:
+        time.sleep(float(sys.argv[1]))
 """
 
 TICK_STATE = """
@@ -189,7 +192,7 @@ def test_tick_started_twice_at_once_does_the_work_once(served: Served) -> None:
 
     # A third process holds the lock while both ticks start, so they certainly meet at the lock.
     # Held long enough for both tick processes to start (Django set-up, migrate) on a busy CI machine.
-    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "8"],
+    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "10"],
                               env=served.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     ticks = [subprocess.Popen([sys.executable, "-m", "shebao.cli", "tick", "--now", now], env=served.env, cwd=ROOT,
@@ -214,8 +217,8 @@ def test_tick_started_twice_at_once_does_the_work_once(served: Served) -> None:
 
 def test_tick_lock_is_a_real_lock(served: Served, tmp_path: Path) -> None:
     """While one process holds it, another cannot take it (it times out)."""
-    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "3"],
-                              env=served.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import django; django.setup()\n" + HOLD_LOCK, "stdin"],
+                              env=served.env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     try:
         outcome = run_in_django("""
@@ -228,7 +231,7 @@ except LockTimeout:
     result = "timed out"
 """, served.env)
     finally:
-        holder.wait(timeout=30)
+        holder.communicate("release\n", timeout=30)
     assert outcome == "timed out"
     assert run_in_django("""
 from shebao.cases.scheduler import tick_lock
