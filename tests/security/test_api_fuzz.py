@@ -1,5 +1,6 @@
 """Schemathesis against ``/api/v1/openapi.json``: every operation, generated valid and invalid
-input, sent through the WSGI application as an anonymous client and with the API tokens of an\nadministrator (past every gate) and of a window clerk.
+input, sent through the WSGI application as an anonymous client and with the API tokens of an
+administrator (past every staff gate) and of a window clerk.
 
 Required of every response: no 5xx; its status code is one the operation documents (so every
 error is a documented 4xx); its body matches the documented schema and content type. Bounded by ``SHEBAO_FUZZ_EXAMPLES`` examples per operation, mode and
