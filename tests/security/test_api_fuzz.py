@@ -3,8 +3,9 @@ input, sent through the WSGI application as an anonymous client and with the API
 administrator (past every staff gate) and of a window clerk.
 
 Required of every response: no 5xx; its status code is one the operation documents (so every
-error is a documented 4xx); its body matches the documented schema and content type. Bounded by ``SHEBAO_FUZZ_EXAMPLES`` examples per operation, mode and
-client (default 8), so the run takes a minute or two; the number of requests is printed at the end.
+error is a documented 4xx); its body matches the documented schema and content type. Bounded by
+``SHEBAO_FUZZ_EXAMPLES`` examples per operation, mode and client (default 8), so the run takes a
+minute or so; the number of requests is printed at the end.
 """
 
 from __future__ import annotations
