@@ -29,7 +29,7 @@ from shebao.catalog.selectors import catalog_version_in_force
 from shebao.core.errors import ApplicationError, NotFound, ValidationFailed
 
 from . import charts, exports, selectors, services, tables
-from .facts import case_facts_refresh
+from .facts import case_facts_refresh, facts_catch_up
 from .models import Finding, FindingKind, OrderStatus
 from .report import monthly_report, render_monthly_pdf
 from .selectors import DIMENSIONS, METRICS, Filters
@@ -52,6 +52,7 @@ def reader_required(view: View) -> View:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not services.can_read_supervision(request.user):
             return _forbidden(request, "督办统计仅供督办人员和系统管理员查看。")
+        facts_catch_up()  # the case services leave the read model to its readers (facts.py)
         return view(request, *args, **kwargs)
 
     return wrapped
