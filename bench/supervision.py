@@ -116,7 +116,7 @@ def build(n: int, *, seed: int = 58) -> None:
             submitted = datetime.combine(received, datetime.min.time(), UTC) + timedelta(hours=rng.randint(1, 8))
             legal_n, promised_n = limits[item.pk]
             roll = rng.random()
-            case = Case(item=item, channel="counter", org_unit=unit, applicant_type="person", applicant_name="测试",
+            case = Case(item=item, channel="counter", org_unit=unit, applicant_type="person", applicant_name="测试", applicant_key="测试",
                         applicant_id_number="", submitted_by=clerk, submitted_at=submitted,
                         number=f"B{seq:011d}")
             incomplete = rng.random() < 0.12
