@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint typecheck bench install install-dev browser-deps clean
+.PHONY: run test test-postgres lint typecheck bench bench-smoke bench-deps install install-dev browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,20 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/python -m mypy shebao config
 
+# Every script in bench/ (bench/README.md), on SQLite and on the PostgreSQL server at
+# BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/shebao_bench; skipped if it is
+# not reachable); one table at the end. Full sizes take a while (1,000,000 cases are generated).
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/shebao_bench
 bench: install-dev
-	$(BIN)/python bench/deadlines.py
-	$(BIN)/python bench/case_lifecycle.py
+	$(BIN)/python bench/run.py --postgres $(BENCH_POSTGRES_URL)
+
+# Small sizes, a couple of minutes: each benchmark runs and its machine-independent checks hold.
+bench-smoke: install-dev
+	$(BIN)/python bench/run.py --smoke --postgres $(BENCH_POSTGRES_URL)
+
+# The HTTP benchmark's load generator (root, Debian/Ubuntu).
+bench-deps:
+	apt-get install -y --no-install-recommends wrk
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
