@@ -8,17 +8,17 @@ one server answer 32 concurrent clients within 100 ms (docs/performance.md).
 
 The key is the full path with its query string plus the generation: today's date (a version comes
 into force on its date), and the number, newest number and last change of the published versions.
-Only successful, non-streaming JSON responses are kept; the store is bounded (least recently used
-entries go first).
+Only successful, non-streaming JSON responses are kept, in Django's cache (``CACHES["default"]``:
+per-process local memory unless the settings name a shared one).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import hashlib
 from collections.abc import Callable
-from threading import Lock
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,10 +26,7 @@ from django.utils import timezone
 from .models import CatalogVersion
 
 CACHED_PREFIX = "/api/v1/items"
-MAX_ENTRIES = 512
-
-_store: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
-_lock = Lock()
+TIMEOUT = 3600  # seconds; the generation in the key already retires stale entries
 
 
 def catalog_generation() -> tuple[Any, ...]:
@@ -38,9 +35,9 @@ def catalog_generation() -> tuple[Any, ...]:
     return (timezone.localdate(), published["n"], published["top"], published["changed"])
 
 
-def cache_clear() -> None:
-    with _lock:
-        _store.clear()
+def _key(request: HttpRequest) -> str:
+    raw = repr((request.get_full_path(), *catalog_generation()))
+    return "catalog-api:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 class CatalogCacheMiddleware:
@@ -50,19 +47,13 @@ class CatalogCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or not request.path.startswith(CACHED_PREFIX):
             return self.get_response(request)
-        key = (request.get_full_path(), *catalog_generation())
-        with _lock:
-            hit = _store.get(key)
-            if hit is not None:
-                _store.move_to_end(key)
+        key = _key(request)
+        hit = cache.get(key)
         if hit is not None:
             content, content_type = hit
             return HttpResponse(content, content_type=content_type)
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and not response.streaming and content_type.startswith("application/json"):
-            with _lock:
-                _store[key] = (response.content, content_type)
-                while len(_store) > MAX_ENTRIES:
-                    _store.popitem(last=False)
+            cache.set(key, (response.content, content_type), TIMEOUT)
         return response
