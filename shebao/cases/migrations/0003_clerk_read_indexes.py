@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_applicant_key, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['org_unit', 'status', 'promised_due', 'submitted_at'], name='case_queue'),
+            index=models.Index(fields=['org_unit', 'status', 'promised_due', 'submitted_at', 'id'], name='case_queue'),
         ),
         migrations.AddIndex(
             model_name='case',
