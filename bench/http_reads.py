@@ -17,6 +17,7 @@ Reports p50 / p99 latency, requests per second, errors (non-2xx, socket errors),
 process's peak resident memory (VmHWM). Target: p99 <= 100 ms, no errors, peak RSS <= 300 MB.
 Machine-independent check (--smoke): no errors.
 """
+# bench-databases: sqlite postgresql
 # bench-smoke: --duration 3 --cases 2000
 # bench-args: --duration 20 --cases 20000
 
