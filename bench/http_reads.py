@@ -34,6 +34,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -100,8 +101,6 @@ def prepare(env: dict[str, str], cases: int) -> tuple[str, list[str], list[str]]
 
 def wrk(url: str, paths: list[tuple[str, dict[str, str]]], *, duration: int, connections: int,
         workdir: Path) -> dict[str, float]:
-    from urllib.parse import quote
-
     def lua_entry(path: str, headers: dict[str, str]) -> str:
         hdrs = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
         return f'{{"{quote(path, safe="/?=&")}", {{{hdrs}}}}}'
@@ -183,7 +182,13 @@ def main() -> int:
               f"{args.duration} s per mix", flush=True)
         worst_rss = 0.0
         for name, mix in (("catalog", catalog), ("cases", cases)):
-            wrk(url, mix[:10], duration=1, connections=4, workdir=workdir)  # warm-up
+            # Warm-up, discarded: a worker's first requests import and build what Django loads
+            # lazily (seconds on a loaded machine), then a short run at full concurrency.
+            for path, headers in mix[:40]:
+                request = urllib.request.Request(url + quote(path, safe="/?=&"), headers=headers)
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+            wrk(url, mix, duration=3, connections=args.connections, workdir=workdir)
             stats = wrk(url, mix, duration=args.duration, connections=args.connections, workdir=workdir)
             rss = peak_rss_mb(server.pid)
             worst_rss = max(worst_rss, rss)
