@@ -186,8 +186,11 @@ def main() -> int:
             # lazily (seconds on a loaded machine), then a short run at full concurrency.
             for path, headers in mix[:40]:
                 request = urllib.request.Request(url + quote(path, safe="/?=&"), headers=headers)
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    response.read()
+                try:
+                    with urllib.request.urlopen(request, timeout=120) as response:
+                        response.read()
+                except OSError as exc:  # counted by the timed run if it persists; say so here
+                    print(f"warm-up: {path}: {exc}", flush=True)
             wrk(url, mix, duration=3, connections=args.connections, workdir=workdir)
             stats = wrk(url, mix, duration=args.duration, connections=args.connections, workdir=workdir)
             rss = peak_rss_mb(server.pid)
