@@ -154,9 +154,12 @@ def main() -> int:
 
     port = _free_port()
     shebao = str(Path(sys.executable).with_name("shebao"))
+    # The server's output goes to a file: an unread pipe fills up, and a server whose log write
+    # blocks stops answering (Waitress logs "Task queue depth" under load).
+    server_log = (workdir / "server.log").open("w")
     server = subprocess.Popen([shebao, "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--workers", str(args.workers), "--threads", str(args.threads)],
-                              env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              env={**os.environ, **env}, stdout=server_log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
