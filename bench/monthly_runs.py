@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _protocol import check, result  # noqa: E402
+from _protocol import check, result
 
 TODAY = date(2027, 1, 4)
 LIMIT_SECONDS = 60.0
