@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("shebao.accounts.urls")),
     path("changes/", include("shebao.changes.urls")),
+    path("supervision/access-log/", include("shebao.privacy.urls")),
     path("supervision/", include("shebao.supervision.urls")),
     path("registry/", include("shebao.registry.urls")),
     path("", include("shebao.web.urls")),

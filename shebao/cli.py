@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def _setup_django(*, migrate: bool) -> None:
@@ -41,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_seed()
         demo_registry_seed()
         demo_cases_seed()
+    from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
     from shebao.core.server import serve
@@ -48,9 +50,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
     # is the same server on a laptop and behind the bureau's reverse proxy; --workers N runs N
     # processes on one socket (one per core in production: shebao/core/server.py).
+    proxy: dict[str, Any] = {}
+    if settings.SHEBAO_TRUSTED_PROXY:
+        # Behind the bureau's reverse proxy: take the client address (lockout, rate limits, access
+        # log) and scheme from its X-Forwarded-* headers, and drop them from anyone else.
+        proxy = {"trusted_proxy": settings.SHEBAO_TRUSTED_PROXY, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                 "clear_untrusted_proxy_headers": True}
     print(f"shebao: serving http://{args.host}:{args.port}/  ({args.workers} worker(s), {args.threads} threads "
           "each; Ctrl-C to stop)", flush=True)
-    serve(get_wsgi_application(), host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    serve(get_wsgi_application(), host=args.host, port=args.port, workers=args.workers, threads=args.threads,
+          **proxy)
     return 0
 
 
@@ -92,6 +102,40 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"BREAK at #{brk.seq}: {brk.reason}")
     print(f"audit chain: {count} events checked, {len(breaks)} breaks")
     return 1 if breaks else 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup_django(migrate=False)  # a backup never changes the database it copies
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from shebao.core.backup import BackupError, backup_create
+
+    out = Path(args.out) if args.out else Path(settings.DATA_DIR) / "backups" / (
+        f"shebao-{timezone.localtime():%Y%m%d-%H%M%S}.tar.gz")
+    try:
+        result = backup_create(out=out)
+    except BackupError as exc:
+        print(f"shebao backup: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup_django(migrate=False)  # restore first; `shebao serve` applies newer migrations afterwards
+    from pathlib import Path
+
+    from shebao.core.backup import BackupError, backup_restore
+
+    try:
+        report = backup_restore(path=Path(args.path), force=args.force, out=sys.stdout)
+    except BackupError as exc:
+        print(f"shebao restore: {exc}", file=sys.stderr)
+        return 2
+    return 0 if report.ok else 1
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
@@ -190,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     token_new.add_argument("username")
     token_new.add_argument("--name", default="api client")
     token_new.set_defaults(handler=cmd_token_create)
+
+    backup = sub.add_parser("backup", help="the database (SQLite online backup / pg_dump) and uploads, one archive")
+    backup.add_argument("--out", default=None, help="archive path (default: $SHEBAO_DATA_DIR/backups/shebao-<time>.tar.gz)")
+    backup.set_defaults(handler=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a backup archive into an empty database, then verify it")
+    restore.add_argument("path")
+    restore.add_argument("--force", action="store_true", help="overwrite a database / media folder that is not empty")
+    restore.set_defaults(handler=cmd_restore)
 
     audit = sub.add_parser("audit", help="audit chain").add_subparsers(dest="audit_cmd", required=True)
     verify = audit.add_parser("verify", help="check the audit chain; non-zero exit on a break")

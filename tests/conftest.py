@@ -33,3 +33,13 @@ def _empty_cache() -> None:
 def catalog(db) -> CatalogVersion:
     """The published version 1. Re-imported if a transactional test flushed the tables."""
     return catalog_ensure_loaded()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    """Rate limits count in the cache; each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

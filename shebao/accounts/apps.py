@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户、角色与机构"
 
     def ready(self) -> None:
-        from . import signals
+        from . import lockout, signals  # lockout: connects its axes signal receiver
 
         signals.connect()
+        del lockout

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from shebao.accounts.models import ApplicantProfile
 from shebao.accounts.selectors import org_unit_by_key
+from shebao.core.demo import DEMO_APPLICANTS
 
 from . import services
 from .models import Case
@@ -44,18 +45,28 @@ def demo_cases_seed() -> int:
             idempotency_key=key,
         )
 
+    # The registry data the window enters (shebao/registry/casedata.py): 受理 needs it. The demo
+    # applicants are registered by shebao.registry.demo.demo_registry_seed, which runs first.
+    from shebao.registry.casedata import case_data_set
+
+    employee = next(a for a in DEMO_APPLICANTS if a.role == "applicant_person")
+
     waiting = submit("SBZX00005", by=clerk)
+    case_data_set(case=waiting, actor=clerk, data={"changes": {"legal_rep_name": "张建国"}, "changed_on": "2026-11-02"})
     _all_received(waiting, clerk, skip=(2,))
 
     incomplete = submit("SBZX00009", by=clerk)
     _all_received(incomplete, clerk, skip=(3,))
     services.case_notify_incomplete(case=incomplete, actor=clerk, note="请补充增加险种所需的营业执照复印件")
 
-    in_review = submit("SBZX00024", by=clerk)
+    in_review = submit("SBZX00016", by=clerk)
+    case_data_set(case=in_review, actor=clerk, data={
+        "year": 2026, "wages": [{"id_number": employee.id_number, "monthly_wage": "8500"}]})
     _all_received(in_review, clerk)
     services.case_accept(case=in_review, actor=clerk)
 
     done = submit("SBZX00003", by=clerk)
+    case_data_set(case=done, actor=clerk, data={"industry_class": 2, "business_scope": "软件和信息技术服务"})
     _all_received(done, clerk)
     services.case_accept(case=done, actor=clerk)
     done.refresh_from_db()
@@ -64,5 +75,6 @@ def demo_cases_seed() -> int:
     services.case_step_complete(case=done, actor=clerk, outcome="pass", note="已调整行业类别和基准费率")
 
     online = submit("SBZX00010", by=unit_user, channel="online", key="demo-online-1")
+    case_data_set(case=online, actor=unit_user, data={"changes": {"contact_phone": "027-85551111"}})
     _all_received(online, clerk)
     return Case.objects.count()

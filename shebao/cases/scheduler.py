@@ -6,7 +6,8 @@ Jobs:
 * deemed acceptance of online applications left without 一次性告知 for 5 working days;
 * monthly batches: active batch steps whose cut-off day has come are sent as one batch per office;
 * automatic steps that are due (next-day arrival confirmation, month close);
-* warning levels (yellow / red) against the nearest due date.
+* warning levels (yellow / red) against the nearest due date;
+* the registry's monthly runs (payables, payroll, 年审 suspension and resumption, uprating: shebao.registry.runs).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class TickReport:
     batches: list[str] = field(default_factory=list)
     auto_steps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    registry_runs: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -41,6 +43,7 @@ class TickReport:
             f"batches sent: {len(self.batches)} {' '.join(self.batches)}".rstrip(),
             f"automatic steps done: {len(self.auto_steps)} {' '.join(self.auto_steps)}".rstrip(),
             f"warnings changed: {len(self.warnings)} {' '.join(self.warnings)}".rstrip(),
+            *(f"registry {line}" for line in self.registry_runs),
         ]
 
 
@@ -106,6 +109,9 @@ def tick(*, now: datetime | None = None) -> TickReport:
     _send_batches(today, report)
     _run_auto_steps(today, report)
     report.warnings = [f"{ref}={level}" for ref, level in services.cases_recompute_warnings(today=today)]
+    from shebao.registry.runs import scheduled_runs  # the registry builds on cases, not the other way round
+
+    report.registry_runs = [run.line() for run in scheduled_runs(today=today)]
     return report
 
 

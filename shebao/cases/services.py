@@ -478,7 +478,7 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
                 "材料不齐全，不能受理；请出具一次性告知书。缺少：" + "、".join(row.text[:16] for row in missing),
                 field="materials",
             )
-    check_case_preconditions(case=case)
+    check_case_preconditions(case=case, deemed=deemed)
     now = timezone.now()
     flow = flow_for_item(case.item)  # the flow of the case's own guide version
     # A deemed acceptance dates from receipt (行政许可法第三十二条): "自收到申请材料之日起即为受理".

@@ -37,3 +37,10 @@ class Conflict(ApplicationError):
 class PermissionDenied(ApplicationError):
     http_status = 403
     code = "forbidden"
+
+
+class TooManyRequests(ApplicationError):
+    """A rate limit was reached (the public progress lookup)."""
+
+    http_status = 429
+    code = "too_many_requests"

@@ -28,11 +28,12 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8, **options: Any) -> None:
+    """``options``: further Waitress settings (the trusted proxy's, for one)."""
     from waitress import serve as waitress_serve
 
     if workers <= 1 or not hasattr(os, "fork"):
-        waitress_serve(app, host=host, port=port, threads=threads, ident="shebao")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="shebao", **options)
         return
     from django.db import connections
 
@@ -47,7 +48,7 @@ def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                waitress_serve(app, sockets=[sock], threads=threads, ident="shebao")
+                waitress_serve(app, sockets=[sock], threads=threads, ident="shebao", **options)
             finally:
                 os._exit(0)
         children[pid] = slot

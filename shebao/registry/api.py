@@ -21,6 +21,9 @@ from shebao.accounts.selectors import user_roles
 from shebao.cases.selectors import case_get
 from shebao.core.errors import PermissionDenied, ValidationFailed
 from shebao.core.tokens import TokenAuth
+from shebao.privacy.masking import id_for, mask_id_number
+from shebao.privacy.models import SubjectKind
+from shebao.privacy.services import personal_data_read
 
 from . import selectors, services
 from .casedata import case_data_get, case_data_set
@@ -245,6 +248,7 @@ class BenefitOut(Schema):
 
 
 class PersonDetailOut(PersonOut):
+    id_number: str = Field(description="身份证号：经办角色（SHEBAO_FULL_ID_ROLES）为完整号码，其他角色为脱敏号码")
     relationships: list[RelationshipOut]
     cards: list[CardOut]
     bills: list[BillOut]
@@ -252,12 +256,8 @@ class PersonDetailOut(PersonOut):
     cases: list[dict[str, Any]]
 
 
-def _mask_id(number: str) -> str:
-    return number[:6] + "********" + number[-4:] if len(number) == 18 else number
-
-
 def _person(person: Person) -> dict[str, Any]:
-    return {"ssn": person.ssn, "id_number_masked": _mask_id(person.id_number), "name": person.name,
+    return {"ssn": person.ssn, "id_number_masked": mask_id_number(person.id_number), "name": person.name,
             "sex": person.sex, "birth_date": person.birth_date, "status": person.status,
             "status_label": person.get_status_display()}
 
@@ -271,8 +271,10 @@ def search_persons(request: HttpRequest, query: Query[SearchQuery]) -> list[dict
             summary="参保人员一览：参保关系、社保卡、缴费单据、待遇、办件")
 def get_person(request: HttpRequest, key: str) -> dict[str, Any]:
     view = selectors.person_overview(user=request.user, key=key)
+    personal_data_read(request=request, subject_kind=SubjectKind.PERSON, subject_key=view.person.ssn,
+                       subject_name=view.person.name, id_number=view.person.id_number)
     return {
-        **_person(view.person),
+        **_person(view.person), "id_number": id_for(request.user, view.person.id_number),
         "relationships": [_rel(r) for r in view.relationships],
         "cards": [{"number": c.number, "status": c.status, "status_label": c.get_status_display(), "bank": c.bank,
                    "issued_on": c.issued_on, "replaced_by": c.replaced_by.number if c.replaced_by else None}
@@ -401,4 +403,4 @@ def suspend_uncertified(request: HttpRequest, payload: SuspendIn) -> dict[str, A
         raise PermissionDenied("您没有权限暂停待遇")
     suspended = services.benefits_suspend_uncertified(actor=request.user.get_username(), year=payload.year,
                                                       on=payload.on)
-    return {"count": len(suspended)}
+    return {"count": suspended}

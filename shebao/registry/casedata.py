@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shebao.accounts.models import Role
 from shebao.accounts.selectors import user_roles
-from shebao.cases.models import Case, CaseStatus
+from shebao.cases.models import Case, CaseEvent, CaseStatus
 from shebao.cases.selectors import visible_cases
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -34,6 +34,17 @@ def _may_set(user: Any, case: Case) -> None:
         raise PermissionDenied("您没有权限登记办件业务数据")
     if Role.ADMIN not in roles and not visible_cases(user).filter(pk=case.pk).exists():
         raise PermissionDenied("该办件不由您所在机构办理")
+
+
+def may_set_data(user: Any, case: Case) -> bool:
+    """Whether ``user`` may set the case's data now (the form is offered only then)."""
+    if case.status not in OPEN:
+        return False
+    try:
+        _may_set(user, case)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _masked(data: dict[str, Any]) -> list[str]:
@@ -67,10 +78,14 @@ def case_data_set(*, case: Case, actor: Any, data: dict[str, Any]) -> tuple[Case
     findings = evaluate(case, stage="data")
     CaseData.objects.filter(pk=row.pk).update(findings=[f.as_dict() for f in findings])
     row.findings = [f.as_dict() for f in findings]
-    # Personal data stays in the case data; the audit chain records who set which fields.
+    blocks = sum(1 for f in findings if f.level == "block")
+    note = f"登记业务数据（{len(stored)}项）" + (f"；核验：{blocks}项不符合办理条件" if blocks else "")
+    CaseEvent.objects.create(case=case, at=timezone.now(), actor=username, action="registry_data_set",
+                             status_before=case.status, status_after=case.status,
+                             detail={"note": note, "fields": _masked(stored)})
+    # Personal data stays in the case data; the timeline and the audit chain record who set which fields.
     audit_record(actor=username, action="registry.case_data_set", object_type="case", object_id=str(case.public_id),
-                 payload={"item": case.item.code, "fields": _masked(stored),
-                          "blocks": sum(1 for f in findings if f.level == "block")})
+                 payload={"item": case.item.code, "fields": _masked(stored), "blocks": blocks})
     return row, findings
 
 
@@ -78,4 +93,4 @@ def case_data_get(*, case: Case) -> CaseData | None:
     return CaseData.objects.filter(case=case).first()
 
 
-__all__ = ["case_data_get", "case_data_set", "last_actor"]
+__all__ = ["case_data_get", "case_data_set", "last_actor", "may_set_data"]

@@ -54,6 +54,7 @@ from .models import (
     BenefitKind,
     Card,
     CardStatus,
+    Certification,
     DecisionStatus,
     Employer,
     FlexibleAccount,
@@ -332,6 +333,8 @@ def demo_city(*, employers: int, persons: int, seed: int, cases: int | None = No
                 "months_total": None if retiree else rng.choice((12, 18, 24)),
                 "status": DecisionStatus.ACTIVE if rng.random() < 0.97 else DecisionStatus.SUSPENDED,
             })
+            if decisions[-1]["status"] == DecisionStatus.SUSPENDED:  # missed last year's 年审
+                decisions[-1]["suspended_from"] = date(today.year, 1, 1)
             decision_index += 1
     report.relationships = insert_rows(Relationship, rels)
     insert_rows(FlexibleAccount, accounts)
@@ -339,6 +342,14 @@ def demo_city(*, employers: int, persons: int, seed: int, cases: int | None = No
     insert_rows(FlexibleGrade, [{"account_id": account_pk[a["person_id"]], "effective_from": a["enrolled_on"],
                                  "grade": rng.choice((60, 60, 100, 150, 200, 300))} for a in accounts])
     report.benefits = insert_rows(BenefitDecision, decisions)
+    # Last year's 年审 of the pensions still paid, so that `shebao tick` suspends only the few
+    # without one (runs.run_certification_suspend).
+    certified = [d for d in decisions if d["kind"] == BenefitKind.PENSION and d["status"] == DecisionStatus.ACTIVE]
+    decision_pk = keys(BenefitDecision, "number", [d["number"] for d in certified])
+    insert_rows(Certification, [{
+        "person_id": d["person_id"], "decision_id": decision_pk[d["number"]], "kind": BenefitKind.PENSION,
+        "year": today.year - 1, "channel": rng.choice(("app", "community", "street", "window")),
+        "certified_on": date(today.year - 1, rng.randrange(3, 12), rng.randrange(1, 28))} for d in certified])
 
     # ---------------------------------------------------------------- cards
     holders = [person_pk[row["ssn"]] for row, role in zip(person_rows, roles, strict=True)

@@ -41,13 +41,15 @@ REGISTRY_MODES = ("strict", "when_data", "off")
 def mode() -> str:
     """``SHEBAO_REGISTRY_EFFECTS``: how completed cases reach the registries.
 
-    * ``strict`` — every item that needs case data refuses 受理/办结 without it.
-    * ``when_data`` (default) — a case that carries registry data is checked and applied strictly;
-      a case without any (the window workbench has no data form yet) completes without changing the
-      registries, and its timeline says so (``registry_skipped``).
+    * ``strict`` (default) — every item that needs case data refuses 受理/办结 without it (the
+      window enters it in the workbench form or through the API); items whose effect runs on
+      defaults need no data.
+    * ``when_data`` — a case that carries registry data is checked and applied strictly; a case
+      without any completes without changing the registries, and its timeline says so
+      (``registry_skipped``). For migrating old cases only.
     * ``off`` — both hooks do nothing.
     ``True``/``False`` (older settings) mean ``strict``/``off``."""
-    value = getattr(settings, "SHEBAO_REGISTRY_EFFECTS", "when_data")
+    value = getattr(settings, "SHEBAO_REGISTRY_EFFECTS", "strict")
     if value is True:
         return "strict"
     if value is False:
@@ -91,7 +93,7 @@ def _data(defn: ItemDef, case: Case, *, stage: str, raw: Any = None) -> Data | N
                 return None
             when = "受理前" if stage == "accept" else "办结前"
             raise RegistryRefused(
-                f"请{when}登记本事项的业务数据（POST /api/v1/cases/{case.public_id}/registry-data）",
+                f"请{when}登记本事项的业务数据（经办工作台办件页“业务数据”，或 POST /api/v1/cases/{case.public_id}/registry-data）",
                 rule=f"{case.item.code}：办结时须据以变更登记簿的业务数据", field="data") from None
     try:
         return validate_data(defn.schema, raw)
@@ -125,10 +127,17 @@ def evaluate(case: Case, *, stage: str = "accept", raw: Any = None) -> list[Find
         return [block(f"{case.item.code}业务数据", exc.message, exc.field or "")]
 
 
-def check_case_preconditions(*, case: Case) -> None:
-    """Raise a RegistryRefused citing the rule when the registry state forbids accepting this case."""
+def check_case_preconditions(*, case: Case, deemed: bool = False) -> None:
+    """Raise a RegistryRefused citing the rule when the registry state forbids accepting this case.
+
+    A deemed acceptance (行政许可法第三十二条: no 一次性告知 within 5 working days, so the application
+    counts as accepted on receipt) is never refused here: the law has already accepted it. Its
+    findings are recorded, and the data and the checks are enforced at 办结 instead."""
     defn = ITEMS.get(case.item.code)
     if defn is None or not enabled() or _skipped_for_want_of_data(case):
+        return
+    if deemed:
+        _store_findings(case, evaluate(case, stage="accept"))
         return
     try:
         data = _data(defn, case, stage="accept")

@@ -469,6 +469,7 @@ class BenefitKind(models.TextChoices):
     JOB_RETENTION = "job_retention", "稳岗补贴"
     REFUND = "refund", "社会保险费退款（清退）"
     BACKPAY = "backpay", "待遇补发"
+    UPRATING_BACKPAY = "uprating_backpay", "待遇调整补付"
 
 
 # Monthly benefits that stop for a missed 年审 (SBZX00071–00074).
@@ -495,6 +496,11 @@ class BenefitDecision(models.Model):
     start_month = models.DateField(null=True, blank=True)
     end_month = models.DateField(null=True, blank=True)
     suspended_from = models.DateField(null=True, blank=True)
+    # Set by a late 年审 (补审): the month the benefit resumes by the day-of-month rule. The decision
+    # stays suspended until that month's run resumes it and back-pays the months missed.
+    resume_month = models.DateField(null=True, blank=True)
+    # The last year of the annual pension uprating applied (bulk run or SBZX00068): never twice a year.
+    uprated_year = models.PositiveSmallIntegerField(null=True, blank=True)
     months_total = models.PositiveIntegerField(null=True, blank=True, help_text="失业保险金 entitlement in months.")
     detail = models.JSONField(default=dict)
     decided_on = models.DateField()
@@ -560,6 +566,9 @@ class Payable(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["decision", "period", "kind"], condition=Q(period__isnull=False),
                                     name="uniq_payable_month"),
+            # Paid means paid by exactly one run at one time; the move pending → paid is a guarded update.
+            models.CheckConstraint(condition=~Q(status="paid") | (Q(paid_at__isnull=False) & Q(run__isnull=False)),
+                                   name="payable_paid_has_run"),
         ]
         indexes = [models.Index(fields=["status", "kind"])]
         verbose_name = "应付帐"
@@ -588,6 +597,28 @@ class Certification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.kind} {self.year}"
+
+
+class UpratingPolicy(models.Model):
+    """A year's pension uprating (基本养老金调整) as published by the state and province: the percentage
+    of the current pension plus a fixed amount, effective from a month. ``shebao tick`` applies a
+    policy once its effective month has come (``runs.run_pension_uprating``)."""
+
+    year = models.PositiveSmallIntegerField("调整年度", unique=True)
+    effective_month = models.DateField("调整起始月份")
+    percent = models.DecimalField("按比例调整（%）", max_digits=5, decimal_places=2, default=0)
+    fixed_amount = models.DecimalField("定额调整（元/月）", max_digits=8, decimal_places=2, default=0)
+    basis = models.CharField("调整依据（文件）", max_length=200, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = "基本养老金调整政策"
+        verbose_name_plural = "基本养老金调整政策"
+
+    def __str__(self) -> str:
+        return f"{self.year}年基本养老金调整"
 
 
 # --------------------------------------------------------------------------- cards

@@ -703,19 +703,13 @@ def payment_run_execute(*, actor: str, payables: Seq[Payable], title: str, case:
     return run
 
 
-@transaction.atomic
-def benefits_suspend_uncertified(*, actor: str, year: int, on: date) -> list[BenefitDecision]:
+def benefits_suspend_uncertified(*, actor: str, year: int, on: date) -> int:
     """Suspend every monthly benefit that needs 年审 and has no certification for ``year``, from the
-    month after ``on`` (the certification year's deadline). Idempotent."""
-    suspended: list[BenefitDecision] = []
-    candidates = BenefitDecision.objects.filter(kind__in=[str(k) for k in _certified_kinds()],
-                                                status=DecisionStatus.ACTIVE).exclude(certifications__year=year)
-    for decision in candidates.select_for_update():
-        decision_update(actor=actor, case=None, decision=decision,
-                        changes={"status": DecisionStatus.SUSPENDED, "suspended_from": add_months(on, 1)},
-                        action="benefit_suspended_uncertified")
-        suspended.append(decision)
-    return suspended
+    month after ``on`` (the certification year's deadline). Idempotent; returns how many. The bulk
+    run of ``shebao tick`` (``runs.run_certification_suspend``) does the work."""
+    from .runs import run_certification_suspend
+
+    return run_certification_suspend(year=year, since=add_months(on, 1), actor=actor).changed
 
 
 def _certified_kinds() -> tuple[str, ...]:

@@ -19,6 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from shebao.accounts.selectors import is_staff_user
 from shebao.core.errors import ApplicationError
+from shebao.privacy.models import SubjectKind
+from shebao.privacy.services import personal_data_read
 
 from . import selectors, services
 from .framework import ITEMS
@@ -80,6 +82,8 @@ def employer_detail(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 def person_detail(request: HttpRequest, key: str) -> HttpResponse:
     view = selectors.person_overview(user=request.user, key=key)
+    personal_data_read(request=request, subject_kind=SubjectKind.PERSON, subject_key=view.person.ssn,
+                       subject_name=view.person.name, id_number=view.person.id_number)
     grade = services.flexible_grade_on(view.flexible, services.now_local().date()) if view.flexible else None
     return render(request, "registry/person.html", {"v": view, "p": view.person, "grade": grade,
                                                     "months": _months(view.person)})

@@ -27,6 +27,7 @@ from shebao.cases.models import Case
 from shebao.cases.selectors import case_get
 from shebao.catalog.selectors import catalog_version_in_force
 from shebao.core.errors import ApplicationError, NotFound, ValidationFailed
+from shebao.core.http import as_document
 
 from . import charts, exports, selectors, services, tables
 from .facts import case_facts_refresh, facts_catch_up
@@ -474,4 +475,4 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     name = f"社会保险经办服务督办月报-{filters.date_from:%Y年%m月}.pdf"
     inline = request.GET.get("download") != "1"
     response["Content-Disposition"] = content_disposition_header(not inline, name) or "inline"
-    return response
+    return as_document(response)

@@ -20,10 +20,12 @@ class FileKind(models.TextChoices):
     PDF = "pdf", "PDF"
     JPEG = "jpeg", "JPEG 图片"
     PNG = "png", "PNG 图片"
+    OFD = "ofd", "OFD 版式文件"
 
 
-CONTENT_TYPES = {FileKind.PDF: "application/pdf", FileKind.JPEG: "image/jpeg", FileKind.PNG: "image/png"}
-EXTENSIONS = {FileKind.PDF: "pdf", FileKind.JPEG: "jpg", FileKind.PNG: "png"}
+CONTENT_TYPES = {FileKind.PDF: "application/pdf", FileKind.JPEG: "image/jpeg", FileKind.PNG: "image/png",
+                 FileKind.OFD: "application/ofd"}
+EXTENSIONS = {FileKind.PDF: "pdf", FileKind.JPEG: "jpg", FileKind.PNG: "png", FileKind.OFD: "ofd"}
 
 
 def _stored_name(instance: CaseFile, filename: str) -> str:

@@ -17,7 +17,8 @@ from shebao.workdays import WorkdaysError, countdown, get_calendar
 
 LEVEL_ORDER = {"red": 0, "yellow": 1, "green": 2, "none": 3}
 LEVEL_LABELS = {"red": "超期", "yellow": "临期", "green": "正常", "none": "无时限"}
-EXTRA_ACTION_LABELS = {"files_uploaded": "上传材料"}
+EXTRA_ACTION_LABELS = {"files_uploaded": "上传材料", "registry_data_set": "登记业务数据",
+                       "registry_skipped": "登记簿未变更"}
 BUTTON_LABELS = {
     "check_materials": "保存材料核对结果",
     "notify_incomplete": "出具一次性告知书",

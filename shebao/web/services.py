@@ -7,6 +7,9 @@ the electronic copies an applicant (or the window) uploads for the case's checkl
 from __future__ import annotations
 
 import hashlib
+import math
+import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +36,7 @@ MAGIC: tuple[tuple[bytes, FileKind], ...] = (
 )
 UPLOAD_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE)
 MAX_NAME = 200
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def file_kind(head: bytes) -> FileKind | None:
@@ -43,12 +47,38 @@ def file_kind(head: bytes) -> FileKind | None:
     return None
 
 
+def _is_ofd(upload: UploadedFile) -> bool:
+    """OFD (GB/T 33190, China's electronic-document format) is a ZIP package whose root holds
+    ``OFD.xml``. Only the ZIP directory is read, nothing is decompressed (no zip-bomb risk)."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as package:
+            return "OFD.xml" in package.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        upload.seek(0)
+
+
+def clean_name(raw: str | None) -> str:
+    """The name shown for a file: no folders (``../``, ``C:\\``), no control or bidi-override
+    characters (a right-to-left override can make ``gpj.exe`` read as ``exe.jpg``)."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"}).strip().lstrip(".")
+    return name[:MAX_NAME] or "未命名文件"
+
+
 def max_upload_bytes() -> int:
     return int(settings.SHEBAO_UPLOAD_MAX_BYTES)
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+def _size(size: int) -> str:
+    """1536 → "1.5 KB", 10485760 → "10 MB"; rounded up, so a file just over a limit never reads
+    as equal to it."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{math.ceil(size * 10 / scale) / 10:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} 字节"
 
 
 @dataclass(frozen=True)
@@ -63,22 +93,24 @@ class CheckedUpload:
 
 def upload_check(upload: UploadedFile, *, material_id: int | None = None) -> CheckedUpload:
     """Size and content checks, before anything is stored. Raises ValidationFailed (field="file")."""
-    name = (upload.name or "未命名文件").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:MAX_NAME]
+    name = clean_name(upload.name)
     size = upload.size or 0
     if size == 0:
         raise ValidationFailed(f"“{name}”是空文件", field="file")
     limit = max_upload_bytes()
     if size > limit:
         raise ValidationFailed(
-            f"“{name}”大小为 {size / (1024 * 1024):.1f} MB，超过 {_mb(limit)} 的上限，请压缩后再上传",
+            f"“{name}”大小为 {_size(size)}，超过 {_size(limit)} 的上限，请压缩后再上传",
             field="file",
         )
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     kind = file_kind(head)
+    if kind is None and head.startswith(ZIP_MAGIC) and _is_ofd(upload):
+        kind = FileKind.OFD
     if kind is None:
-        raise ValidationFailed(f"“{name}”不是 PDF、JPG 或 PNG 文件（按文件内容判断）", field="file")
+        raise ValidationFailed(f"“{name}”不是 PDF、OFD、JPG 或 PNG 文件（按文件内容判断，与扩展名无关）", field="file")
     return CheckedUpload(upload=upload, kind=kind, material_id=material_id, name=name)
 
 

@@ -6,6 +6,7 @@
 /work/new/                    窗口收件 (register an application at the window)
 /work/cases/<id>/             case page: applicant, checklist, timeline, due dates, actions
 /work/cases/<id>/act/         POST one action
+/work/cases/<id>/registry-data/  POST the case's business data (form generated from the item's schema)
 /my/                          applicant portal: my cases
 /my/apply/  /my/apply/<code>/ apply online for 网上办 items
 /my/cases/<id>/  …/act/       progress, uploads, notices, rating, withdraw
@@ -28,6 +29,7 @@ urlpatterns = [
     path("work/new/", views.work_intake, name="work_intake"),
     path("work/cases/<uuid:case_id>/", views.work_case, name="work_case"),
     path("work/cases/<uuid:case_id>/act/", views.work_act, name="work_act"),
+    path("work/cases/<uuid:case_id>/registry-data/", views.work_registry_data, name="work_registry_data"),
     path("my/", views.my_home, name="my_home"),
     path("my/apply/", views.my_apply, name="my_apply"),
     path("my/apply/<str:code>/", views.my_apply_item, name="my_apply_item"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from shebao.accounts.models import ApplicantProfile, Role
 from shebao.accounts.selectors import is_applicant, is_staff_user, user_org_unit, user_roles
@@ -35,11 +37,24 @@ from shebao.cases import services as case_services
 from shebao.cases.models import Case, CaseMaterial, CaseStatus, CaseStep, Channel, Notice, StepStatus
 from shebao.catalog.flows import EVENTS
 from shebao.catalog.selectors import catalog_version_in_force, item_get
-from shebao.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from shebao.core.errors import (
+    ApplicationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    ValidationFailed,
+)
+from shebao.core.http import as_document
 from shebao.documents.notices import notice_sheet
+from shebao.privacy.models import SubjectKind
+from shebao.privacy.services import personal_data_read
+from shebao.registry import dataform
+from shebao.registry.casedata import case_data_set
 
 from . import forms, presenters, selectors, services
 from .models import CaseFile
+from .registry import registry_panel
 
 View = Callable[..., HttpResponseBase]
 PAGE_SIZE = 50
@@ -168,15 +183,31 @@ def _case_common(request: HttpRequest, case: Case, values: dict[str, Any] | None
     }
 
 
+def _problems(exc: ApplicationError) -> list[dict[str, str]]:
+    """The per-field problems of a business-data error (``extra.problems``), or the error itself."""
+    listed = (exc.extra or {}).get("problems")
+    if isinstance(listed, list) and listed:
+        return [dict(p) for p in listed if isinstance(p, dict)]
+    return [{"field": exc.field or "", "message": exc.message}]
+
+
 def _case_page(
     request: HttpRequest, case: Case, template: str, *, error: ApplicationError | None = None,
-    values: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None, registry_values: dict[str, Any] | None = None,
 ) -> HttpResponse:
     case.refresh_from_db()
     context = _case_common(request, case, values)
     context["error"] = _error(error) if error else None
     context["values"] = values or {}
     context["error_action"] = (values or {}).get("action", "")
+    if template == "web/work_case.html":
+        problems = None
+        if error is not None and (values or {}).get("action") == "registry_data":
+            problems = _problems(error)
+        context["registry"] = registry_panel(case, request.user, values=registry_values, problems=problems)
+        if problems is not None:  # the form lists the problems by field; the banner only says so
+            context["error"] = {"message": "请按“业务数据与登记簿变更”栏中标出的项目更正后重新保存。", "label": "业务数据未保存",
+                                "field": "data", "status": error.http_status if error else 422}
     return render(request, template, context, status=error.http_status if error else 200)
 
 
@@ -285,13 +316,24 @@ def _item_choices() -> list[tuple[str, str]]:
     return list(version.items.order_by("position").values_list("code", "name"))
 
 
+def _intake_code(request: HttpRequest) -> str:
+    source = request.POST if request.method == "POST" else request.GET
+    return str(source.get("item_code") or source.get("item") or "").strip().upper()[:20]
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def work_intake(request: HttpRequest) -> HttpResponse:
-    """窗口收件: register an application brought to the window; the checklist follows."""
+    """窗口收件: register an application brought to the window, with the item's business data if
+    the clerk has it at hand (saved in the same transaction: an error in either saves nothing).
+    “填写业务数据” (``load``) only redraws the page with the chosen item's data form."""
     unit = user_org_unit(request.user)
-    error = None
-    if request.method == "POST":
+    error: ApplicationError | None = None
+    code = _intake_code(request)
+    schema = dataform.schema_for(code)
+    rd_values = dataform.parse(request.POST, schema) if request.method == "POST" and schema is not None else None
+    problems = None
+    if request.method == "POST" and "load" not in request.POST:
         form = forms.IntakeForm(request.POST)
         try:
             if not form.is_valid():
@@ -299,23 +341,41 @@ def work_intake(request: HttpRequest) -> HttpResponse:
             if unit is None:
                 raise PermissionDenied("您的账户未设置所在机构，不能窗口收件", field="org_unit")
             data = form.cleaned_data
-            case = case_services.case_submit(
-                item_code=data["item_code"], channel=Channel.COUNTER, org_unit=unit, submitted_by=request.user,
-                applicant_type=data["applicant_type"], applicant_name=data["applicant_name"],
-                applicant_id_number=data["applicant_id_number"], applicant_credit_code=data["applicant_credit_code"],
-                applicant_phone=data["applicant_phone"], agent_name=data["agent_name"],
-                agent_id_number=data["agent_id_number"], note=data["note"],
-            )
+            with transaction.atomic():
+                case = case_services.case_submit(
+                    item_code=data["item_code"], channel=Channel.COUNTER, org_unit=unit, submitted_by=request.user,
+                    applicant_type=data["applicant_type"], applicant_name=data["applicant_name"],
+                    applicant_id_number=data["applicant_id_number"],
+                    applicant_credit_code=data["applicant_credit_code"], applicant_phone=data["applicant_phone"],
+                    agent_name=data["agent_name"], agent_id_number=data["agent_id_number"], note=data["note"],
+                )
+                if rd_values:
+                    case_data_set(case=case, actor=request.user, data=rd_values)
         except ApplicationError as exc:
             error = exc
+            if (exc.field or "").startswith("data"):
+                problems = _problems(exc)
         else:
-            messages.success(request, f"已收件：{case.item.name}。请逐项核对申报材料。")
+            done = "，业务数据已登记" if rd_values else ""
+            messages.success(request, f"已收件：{case.item.name}{done}。请逐项核对申报材料。")
             return redirect("web:work_case", case_id=case.public_id)
+    elif request.method == "POST":
+        form = forms.IntakeForm(request.POST)
     else:
-        form = forms.IntakeForm(initial={"item_code": request.GET.get("item", "")[:20]})
+        form = forms.IntakeForm(initial={"item_code": code})
+    rd_form = dataform.build(code, values=rd_values, problems=problems) if schema is not None else None
+    shown_error = _error(error) if error and not problems else None
     return render(request, "web/work_intake.html", {
-        "form": form, "error": _error(error) if error else None, "items": _item_choices(), "org_unit": unit,
+        "form": form, "error": shown_error, "items": _item_choices(), "org_unit": unit, "rd_form": rd_form,
+        "rd_code": code if schema is not None else "", "rd_effect": _effect_text(code),
     }, status=error.http_status if error else 200)
+
+
+def _effect_text(code: str) -> str:
+    from shebao.registry.effects import definition
+
+    defn = definition(code) if code else None
+    return defn.effect if defn is not None else ""
 
 
 @staff_required
@@ -325,6 +385,9 @@ def work_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         case = case_selectors.case_get(user=request.user, public_id=str(case_id))
     except NotFound as exc:
         return _not_found(request, exc.message)
+    if case.applicant_id_number or case.agent_id_number:  # the page shows a person's identity
+        personal_data_read(request=request, subject_kind=SubjectKind.CASE, subject_key=case.reference,
+                           subject_name=case.applicant_name, id_number=case.applicant_id_number or case.agent_id_number)
     return _case_page(request, case, "web/work_case.html")
 
 
@@ -429,6 +492,33 @@ def work_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return HttpResponseRedirect(f"{url}?notice={notice.pk}#notices" if notice else url)
 
 
+@staff_required
+@require_POST
+def work_registry_data(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Save the case's business data from the generated form (the same service as the API)."""
+    try:
+        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    schema = dataform.schema_for(case.item.code)
+    data = dataform.parse(request.POST, schema) if schema is not None else {}
+    try:
+        _check_version(request, case)
+        _row, findings = case_data_set(case=case, actor=request.user, data=data)
+    except ApplicationError as exc:
+        return _case_page(request, case, "web/work_case.html", error=exc, values={"action": "registry_data"},
+                          registry_values=data)
+    blocks = sum(1 for f in findings if f.level == "block")
+    warns = len(findings) - blocks
+    summary = "；".join(part for part in (f"{blocks} 项不符合条件" if blocks else "",
+                                          f"{warns} 项提示" if warns else "") if part)
+    if summary:
+        messages.warning(request, f"业务数据已保存。审查结果：{summary}，详见“业务数据与登记簿变更”。")
+    else:
+        messages.success(request, "业务数据已保存，审查未发现不符合条件的情形。")
+    return HttpResponseRedirect(reverse("web:work_case", kwargs={"case_id": case.public_id}) + "#registry")
+
+
 # --------------------------------------------------------------------------- uploads and files
 
 
@@ -471,7 +561,7 @@ def case_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=request.GET.get("download") == "1", filename=record.original_name) or "inline"
     response["Cache-Control"] = "private, no-store"
-    return response
+    return as_document(response)  # nosniff: the type is the one checked at upload, never sniffed
 
 
 # --------------------------------------------------------------------------- notices
@@ -507,7 +597,7 @@ def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
         as_attachment=request.GET.get("download") == "1", filename=f"{notice.get_kind_display()}-{notice.number}.pdf",
     ) or "inline"
     response["Cache-Control"] = "private, no-store"
-    return response
+    return as_document(response)
 
 
 # --------------------------------------------------------------------------- applicant portal
@@ -682,10 +772,16 @@ def track(request: HttpRequest) -> HttpResponse:
 
     A POST, so the ID number's tail does not end up in addresses, logs or the browser history."""
     result = None
-    error = None
+    error: ApplicationError | None = None
     if request.method == "POST":
         form = forms.TrackForm(request.POST)
         try:
+            if track_rate_limited(request):
+                window = settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS
+                period = f"{window // 60} 分钟" if window % 60 == 0 else f"{window} 秒"
+                raise TooManyRequests(
+                    f"查询过于频繁：同一网络地址每 {period}最多查询 {settings.SHEBAO_TRACK_RATE_LIMIT} 次，"
+                    f"请稍后再试。急需了解进度请拨打 {settings.SHEBAO_HOTLINE}。", field="number")
             if not form.is_valid():
                 raise forms.form_error(form)
             case = case_selectors.case_track(number=form.cleaned_data["number"], id_tail=form.cleaned_data["id_tail"])
@@ -701,6 +797,14 @@ def track(request: HttpRequest) -> HttpResponse:
         form = forms.TrackForm()
     return render(request, "web/track.html", {"form": form, "result": result, "error": _error(error) if error else None},
                   status=error.http_status if error else 200)
+
+
+def track_rate_limited(request: HttpRequest) -> bool:
+    """Count this lookup against the client address (django-ratelimit, fixed window in the cache):
+    six characters of an ID number are a small space, so guessing must be slow."""
+    limit, window = settings.SHEBAO_TRACK_RATE_LIMIT, settings.SHEBAO_TRACK_RATE_WINDOW_SECONDS
+    return bool(is_ratelimited(request, group="web.track", key="ip", rate=f"{limit}/{window}s", method="POST",
+                               increment=True))
 
 
 def _mask_name(name: str) -> str:

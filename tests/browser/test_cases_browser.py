@@ -32,14 +32,24 @@ def site(live_server: Any, settings: Any, tmp_path: Path) -> dict[str, Any]:
     catalog_ensure_loaded()
     role_groups_ensure(actor="test")
     offices = personas.offices()
+    # The unit of the wage declaration and one employee are on file in the registries.
+    from shebao.registry import services as registry_services
+    from tests.cases import registry_data
+
+    credit = personas.credit_code()
+    unit = registry_services.employer_register(actor="test", case=None, credit_code=credit, fields={
+        "name": "武汉某某科技有限公司", "unit_type": "企业", "insurance_types": registry_data.FIVE, "district": "江岸"})
+    employee = registry_data.new_person("李四")
+    registry_data.employ(employee, unit)
     return {
+        "employee_id": employee.id_number,
         "url": str(live_server.url),
         "offices": offices,
         "clerk": personas.staff("clerk.ja", "window_clerk", offices.district_ja),
         "street_clerk": personas.staff("clerk.street", "window_clerk", offices.street_ja),
         "person": personas.applicant("zhang.san", kind="person"),
         "password": personas.PASSWORD,
-        "credit_code": personas.credit_code(),
+        "credit_code": credit,
         "id_number": personas.id_number(),
     }
 
@@ -67,6 +77,11 @@ def test_clerk_one_notice_supplement_accept_complete(chromium: Any, site: dict[s
         page.get_by_role("radio", name="单位").check()
         page.locator("#id_applicant_name").fill("武汉某某科技有限公司")
         page.get_by_label("统一社会信用代码").fill(site["credit_code"])
+        # The chosen item's data form can be drawn at intake (no JavaScript needed); left empty here.
+        page.get_by_role("button", name="填写业务数据").click()
+        expect(page.locator("#rd-intake-title")).to_contain_text("SBZX00016")
+        expect(page.locator("#id_applicant_name")).to_have_value("武汉某某科技有限公司")
+        page.screenshot(path=str(screenshots / "cases-00-intake-data-form.png"), full_page=True)
         page.get_by_role("button", name="登记并核对材料").click()
         expect(page.locator(".status")).to_have_text("待受理")
         expect(page.locator(".checklist-table tbody tr")).to_have_count(4)
@@ -105,6 +120,20 @@ def test_clerk_one_notice_supplement_accept_complete(chromium: Any, site: dict[s
         page.get_by_role("checkbox", name=re.compile("收到原件")).nth(3).check()
         page.get_by_role("button", name="登记补正材料").click()
         expect(page.locator(".status")).to_have_text("待受理")
+
+        # 受理 needs the declaration's registry data: the form generated from the item's schema.
+        expect(page.locator("#rd-accept-note")).to_contain_text("须先登记业务数据")
+        page.get_by_label("年度").fill("2026")
+        page.locator("#rd-wages-0-id_number").fill("420102199003071231")
+        page.get_by_role("button", name="保存业务数据并核验").click()
+        expect(page.locator(".rd-errors")).to_contain_text("公民身份号码")
+        page.screenshot(path=str(screenshots / "cases-04a-registry-data-error.png"), full_page=True)
+        page.locator("#rd-wages-0-id_number").fill(site["employee_id"])
+        page.locator("#rd-wages-0-monthly_wage").fill("6800")
+        page.get_by_role("button", name="保存业务数据并核验").click()
+        expect(page.locator(".flash-success")).to_contain_text("业务数据已保存")
+        expect(page.locator(".finding--ok")).to_be_visible()
+        page.screenshot(path=str(screenshots / "cases-04b-registry-data-saved.png"), full_page=True)
         page.get_by_role("button", name="受理", exact=True).click()
         expect(page.locator(".status")).to_have_text("办理中")
         expect(page.locator(".case-ref-big")).to_have_text(re.compile(r"^TJA\d{12}$"))
@@ -113,6 +142,7 @@ def test_clerk_one_notice_supplement_accept_complete(chromium: Any, site: dict[s
 
         page.get_by_role("button", name=re.compile("^通过")).click()
         expect(page.locator(".status")).to_have_text("已办结")
+        expect(page.locator(".rd-changes")).to_contain_text("6800")  # what the case changed in the registry
         expect(page.locator(".notice-list li")).to_have_count(3)
         expect(page.locator(".timeline")).to_contain_text("办结")
         page.screenshot(path=str(screenshots / "cases-05-completed.png"), full_page=True)
@@ -129,6 +159,7 @@ def test_applicant_applies_online_follows_and_rates(chromium: Any, site: dict[st
 
     from shebao.cases import services
     from shebao.cases.models import Case, StepStatus
+    from tests.cases import registry_data
 
     scan = tmp_path / "申请表.png"
     scan.write_bytes(PNG)
@@ -154,7 +185,7 @@ def test_applicant_applies_online_follows_and_rates(chromium: Any, site: dict[st
         case = Case.objects.get(channel="online")
         checks = {row.material_id: services.MaterialCheck(original=True, copy=True) for row in case.materials.all()}
         services.case_check_materials(case=case, actor=site["street_clerk"], checks=checks)
-        case.refresh_from_db()
+        registry_data.prepare(case, site["street_clerk"])  # the window enters the enrolment data
         services.case_accept(case=case, actor=site["street_clerk"])
         while (step := case.steps.filter(status=StepStatus.ACTIVE).first()) is not None:
             case.refresh_from_db()

@@ -28,7 +28,7 @@ def supervision_url(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 
     catalog_ensure_loaded()  # committed, so the live server thread sees it
     role_groups_ensure(actor="test")
-    monkeypatch.setattr(services, "check_case_preconditions", lambda *, case: None)
+    monkeypatch.setattr(services, "check_case_preconditions", lambda *, case, deemed=False: None)
     monkeypatch.setattr(services, "apply_case_effect", lambda *, case: None)
     o = personas.offices()
     from shebao.accounts.models import Role

@@ -55,6 +55,11 @@ def test_window_lifecycle_over_the_api(world: World) -> None:
 
     rest = [{"material_id": m["material_id"], "original": True, "copy": True} for m in case["materials"][2:]]
     assert _post(clerk, f"{url}/supplement", {"materials": rest}).json()["status"] == "submitted"
+    # 受理 needs the registry data of the item (strict): refused citing the rule, then entered over the API.
+    no_data = _post(clerk, f"{url}/accept")
+    assert no_data.status_code == 409 and no_data.json()["error"] == "registry_refused"
+    registration = {"name": "武汉某某科技有限公司", "founded_on": "2026-10-20"}
+    assert _post(clerk, f"{url}/registry-data", {"data": registration}).status_code == 200
     accepted = _post(clerk, f"{url}/accept").json()
     assert accepted["status"] == "accepted" and accepted["number"].startswith("TJA")
     assert accepted["actions"] == ["withdraw"]  # the clerk may not review
@@ -112,6 +117,7 @@ def test_public_progress_lookup(world: World) -> None:
     url = f"/api/v1/cases/{case['id']}"
     _post(clerk, f"{url}/materials", {"materials": [
         {"material_id": m["material_id"], "original": True, "copy": True} for m in case["materials"]]})
+    _post(clerk, f"{url}/registry-data", {"data": {"name": "武汉某某科技有限公司", "founded_on": "2026-10-20"}})
     number = _post(clerk, f"{url}/accept").json()["number"]
     tail = Case.objects.get(public_id=case["id"]).applicant_credit_code[-6:]
     found = Client().get("/api/v1/cases/track", {"number": number, "id_tail": tail})

@@ -7,17 +7,24 @@ from shebao.cases.models import Case, CaseStatus
 from shebao.cli import main
 from shebao.core.audit import audit_verify
 from shebao.core.demo import demo_seed
+from shebao.registry.demo import demo_registry_seed
+from shebao.registry.models import CaseData, Employer
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_cases_cover_the_states_and_are_seeded_once(catalog) -> None:  # type: ignore[no-untyped-def]
     demo_seed()
+    demo_registry_seed()
     assert demo_cases_seed() == 5
     assert demo_cases_seed() == 0
     statuses = sorted(Case.objects.values_list("status", flat=True))
     assert statuses == sorted([CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE, CaseStatus.ACCEPTED,
                                CaseStatus.COMPLETED, CaseStatus.SUBMITTED])
+    # The accepted and completed cases carry their registry data; the completed one changed the registry.
+    assert CaseData.objects.filter(case__status__in=[CaseStatus.ACCEPTED, CaseStatus.COMPLETED]).count() == 2
+    assert Employer.objects.get(credit_code=Case.objects.get(status=CaseStatus.COMPLETED).applicant_credit_code
+                                ).industry_class == 2
     assert audit_verify()[1] == []
 
 

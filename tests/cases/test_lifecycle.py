@@ -17,14 +17,15 @@ from shebao.core.audit import audit_verify
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shebao.workdays import get_calendar
 
-from . import personas
+from . import personas, registry_data
 from .conftest import World
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _counter_case(world: World, code: str = "SBZX00001", *, complete: bool = False, **extra: object) -> Case:
+def _counter_case(world: World, code: str = "SBZX00001", *, complete: bool = False, data: bool = True,
+                  **extra: object) -> Case:
     fields: dict[str, object] = {
         "applicant_type": "unit", "applicant_name": "武汉某某科技有限公司",
         "applicant_credit_code": personas.credit_code(),
@@ -32,6 +33,8 @@ def _counter_case(world: World, code: str = "SBZX00001", *, complete: bool = Fal
     fields.update(extra)
     case = services.case_submit(item_code=code, channel="counter", org_unit=world.offices.district_ja,
                                 submitted_by=world.clerk, **fields)  # type: ignore[arg-type]
+    if data:  # what the window enters for the registry (受理 needs it: strict is the default)
+        registry_data.prepare(case, world.clerk)
     if complete:
         _receive_all(world, case)
     return case
@@ -103,7 +106,8 @@ def test_incomplete_then_one_notice_then_supplement_accept_and_complete(world: W
     assert case.status == CaseStatus.COMPLETED and case.result == CaseResult.GRANTED
     assert case.notices.filter(kind=NoticeKind.RESULT).count() == 1
     actions = list(case.events.values_list("action", flat=True))
-    assert actions[:4] == ["submitted", "materials_checked", "incomplete_notified", "materials_checked"]
+    assert actions[:5] == ["submitted", "registry_data_set", "materials_checked", "incomplete_notified",
+                           "materials_checked"]
     assert actions[-1] == "completed" and "accepted" in actions
     count, breaks = audit_verify()
     assert breaks == [] and count >= len(actions)
@@ -198,6 +202,7 @@ def test_withdraw_and_rating_rules(world: World) -> None:
                                  applicant_credit_code=personas.credit_code(), idempotency_key="second")
     services.case_withdraw(case=other, actor=world.unit, reason="填错了")
     assert Case.objects.get(pk=other.pk).status == CaseStatus.WITHDRAWN
+    registry_data.prepare(case, world.unit)  # the online applicant enters the change with the application
 
     _receive_all(world, case)
     case.refresh_from_db()
@@ -254,6 +259,16 @@ def test_online_application_without_notice_for_5_working_days_counts_as_accepted
     assert case.status in {CaseStatus.ACCEPTED, CaseStatus.COMPLETED} and case.deemed_accepted
     assert case.number is not None and case.number.startswith("TJA20260929")
     assert services.cases_deem_accepted(today=date(2026, 10, 14)) == []  # idempotent
+    # Accepted by law without its registry data (strict): 办结 waits for the data, then changes the registry.
+    assert case.status == CaseStatus.ACCEPTED
+    with pytest.raises(Conflict, match="业务数据"):
+        _run_all_steps(world, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ACCEPTED
+    registry_data.prepare(case, world.clerk)
+    _run_all_steps(world, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED and case.result == CaseResult.GRANTED
 
 
 def test_progress_lookup_needs_number_and_id_tail(world: World) -> None:
@@ -283,8 +298,9 @@ def test_extension_moves_both_limits_with_a_reason(world: World, monkeypatch: py
     assert audit_verify()[1] == []
 
 
-def test_without_registry_data_the_case_completes_and_says_the_registry_was_not_changed(world: World) -> None:
-    case = _counter_case(world, complete=True)
+def test_without_registry_data_the_case_completes_and_says_the_registry_was_not_changed(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SHEBAO_REGISTRY_EFFECTS = "when_data"  # the migration mode, not the default
+    case = _counter_case(world, complete=True, data=False)
     services.case_accept(case=case, actor=world.clerk)
     _run_all_steps(world, case)
     case.refresh_from_db()
@@ -295,7 +311,7 @@ def test_without_registry_data_the_case_completes_and_says_the_registry_was_not_
 
 def test_strict_registry_mode_refuses_acceptance_without_data(world: World, settings) -> None:  # type: ignore[no-untyped-def]
     settings.SHEBAO_REGISTRY_EFFECTS = "strict"
-    case = _counter_case(world, complete=True)
+    case = _counter_case(world, complete=True, data=False)
     with pytest.raises(Conflict, match="业务数据"):
         services.case_accept(case=case, actor=world.clerk)
     case.refresh_from_db()

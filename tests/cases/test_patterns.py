@@ -18,7 +18,7 @@ from shebao.cases.selectors import visible_cases
 from shebao.cases.services import MaterialCheck
 from shebao.core.errors import ValidationFailed
 
-from . import personas
+from . import personas, registry_data
 from .conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def _submit(world: World, code: str, unit: OrgUnit, by: object, **fields: object
                                 **defaults)  # type: ignore[arg-type]
     services.case_check_materials(case=case, actor=by, checks={  # type: ignore[arg-type]
         row.material_id: MaterialCheck(original=True, copy=True) for row in case.materials.all()})
-    case.refresh_from_db()
+    registry_data.prepare(case, by)
     services.case_accept(case=case, actor=by)  # type: ignore[arg-type]
     case.refresh_from_db()
     return case
@@ -192,7 +192,8 @@ def test_injury_determination_with_investigation_and_suspension(world: World, cl
 def test_street_first_review_then_district_by_the_20th(world: World, clock: Clock) -> None:
     street_reviewer = personas.staff("reviewer.street", Role.REVIEWER, world.offices.street_ja)
     clock.set(2026, 11, 23)  # after the 20th: next month's batch
-    case = _submit(world, "SBZX00069", world.offices.street_ja, world.street_clerk)
+    case = _submit(world, "SBZX00069", world.offices.street_ja, world.street_clerk,
+                   applicant_id_number=personas.id_number("42010219600307123"))  # 66: may draw the pension
     _pass(case, street_reviewer, "初审通过")
     batch = _active(case)
     # A fixed cut-off day stays put even on a Sunday (docs/workdays.md); the batch goes out that day.
@@ -228,7 +229,7 @@ def test_internal_batch_item_without_applicant(world: World, clock: Clock) -> No
                                 submitted_by=reviewer, applicant_type="person", applicant_name="2026年11月失业保险金")
     services.case_check_materials(case=case, actor=reviewer, checks={
         row.material_id: MaterialCheck(original=True) for row in case.materials.all()})
-    case.refresh_from_db()
+    registry_data.prepare(case, reviewer)  # the month paid, with one unemployment benefit running
     services.case_accept(case=case, actor=reviewer)
     _pass(case, reviewer, "支付核定完毕")
     assert _active(case).event == "month_closed"

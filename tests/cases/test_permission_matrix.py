@@ -19,7 +19,7 @@ from shebao.cases.models import Case
 from shebao.cases.services import MaterialCheck
 from shebao.core.tokens import token_create
 
-from . import personas
+from . import personas, registry_data
 from .conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def _submitted(world: World) -> Case:
                                 applicant_credit_code=personas.credit_code())
     services.case_check_materials(case=case, actor=world.clerk, checks={
         row.material_id: MaterialCheck(original=True, copy=True) for row in case.materials.all()})
-    case.refresh_from_db()
+    registry_data.prepare(case, world.clerk)
     return case
 
 
@@ -56,6 +56,7 @@ def _online_completed(world: World) -> Case:
     case = services.case_submit(item_code="SBZX00010", channel="online", org_unit=world.offices.district_ja,
                                 submitted_by=world.unit, applicant_type="unit", applicant_name="武汉某某科技有限公司",
                                 applicant_credit_code=personas.credit_code())
+    registry_data.prepare(case, world.unit)
     services.case_check_materials(case=case, actor=world.clerk, checks={
         row.material_id: MaterialCheck(original=True, copy=True) for row in case.materials.all()})
     case.refresh_from_db()

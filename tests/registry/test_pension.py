@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from shebao.registry import services
+from shebao.registry import runs, services
 from shebao.registry.errors import RegistryRefused
 from shebao.registry.models import (
     BenefitDecision,
@@ -137,7 +137,7 @@ def test_missed_certification_suspends_and_late_certification_resumes_with_backp
                                        monthly_amount=Decimal("3000"), start_month=date(2020, 1, 1))
     Person.objects.filter(pk=person.pk).update(status=PersonStatus.RETIRED, retired_on=date(2020, 1, 1))
     suspended = services.benefits_suspend_uncertified(actor="system:test", year=2026, on=date(2026, 6, 30))
-    assert suspended == [pension]
+    assert suspended == 1
     pension.refresh_from_db()
     assert pension.status == DecisionStatus.SUSPENDED and pension.suspended_from == date(2026, 7, 1)
     assert services.payables_generate_monthly(actor="test", month=date(2026, 8, 1)) == []  # suspended: nothing
@@ -145,11 +145,18 @@ def test_missed_certification_suspends_and_late_certification_resumes_with_backp
     case = reg.run("SBZX00072", {"year": 2026, "channel": "window"}, person=person)
     assert done(case)
     pension.refresh_from_db()
-    assert pension.status == DecisionStatus.ACTIVE
+    # Still suspended until January: December is neither paid monthly nor back-paid twice.
+    assert pension.status == DecisionStatus.SUSPENDED and pension.resume_month == date(2027, 1, 1)
     cert = Certification.objects.get(person=person, year=2026)
     assert cert.resumed_from == date(2027, 1, 1)
-    backpay = Payable.objects.get(case=case)
-    assert backpay.amount == Decimal("3000") * 6  # July–December 2026
+    assert runs.run_certification_resume(month=date(2026, 12, 1)).changed == 0
+    assert runs.run_monthly_payables(month=date(2026, 12, 1)).changed == 0
+    assert runs.run_certification_resume(month=date(2027, 1, 1)).changed == 1
+    pension.refresh_from_db()
+    assert pension.status == DecisionStatus.ACTIVE and pension.resume_month is None
+    backpay = Payable.objects.get(decision=pension, kind=BenefitKind.BACKPAY)
+    assert backpay.amount == Decimal("3000") * 6 and backpay.period == date(2027, 1, 1)  # July–December 2026
+    assert runs.run_certification_resume(month=date(2027, 1, 1)).changed == 0
     with pytest.raises(RegistryRefused, match="已完成认证"):
         reg.run("SBZX00072", {"year": 2026}, person=person)
     # A medical-only retiree certifies too; a person with no benefit cannot.
@@ -157,7 +164,7 @@ def test_missed_certification_suspends_and_late_certification_resumes_with_backp
     assert done(reg.run("SBZX00072", {"year": 2026, "channel": "app"}, person=medical))
     with pytest.raises(RegistryRefused, match="没有正在领取"):
         reg.run("SBZX00074", {"year": 2026}, person=reg.person(name="无待遇"))
-    assert services.benefits_suspend_uncertified(actor="system:test", year=2026, on=date(2026, 6, 30)) == []
+    assert services.benefits_suspend_uncertified(actor="system:test", year=2026, on=date(2026, 6, 30)) == 0
 
 
 def test_residents_pension_receipt_certification_and_termination(reg: Reg, clock: Clock) -> None:

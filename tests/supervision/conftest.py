@@ -59,7 +59,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
 def _no_registry_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     """Supervision counts time, not registry state: the registries' preconditions and effects
     (another part of the platform) are switched off for these cases."""
-    monkeypatch.setattr(services, "check_case_preconditions", lambda *, case: None)
+    monkeypatch.setattr(services, "check_case_preconditions", lambda *, case, deemed=False: None)
     monkeypatch.setattr(services, "apply_case_effect", lambda *, case: None)
 
 

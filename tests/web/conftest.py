@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from shebao.cases import services
 from shebao.cases.models import Case
 from shebao.cases.services import MaterialCheck
-from tests.cases import personas
+from tests.cases import personas, registry_data
 from tests.cases.conftest import World, world  # noqa: F401  (re-exported fixture)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -31,18 +31,27 @@ def upload(name: str, content: bytes, content_type: str = "application/octet-str
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def counter_case(w: World, code: str = "SBZX00016", **extra: Any) -> Case:
+def counter_case(w: World, code: str = "SBZX00016", *, data: bool = True, **extra: Any) -> Case:
+    """A window case; with ``data`` its applicant is on file and the item's registry data is set
+    (tests/cases/registry_data.py), as 受理 needs."""
     fields: dict[str, Any] = {"applicant_type": "unit", "applicant_name": "武汉某某科技有限公司",
                               "applicant_credit_code": personas.credit_code()}
     fields.update(extra)
-    return services.case_submit(item_code=code, channel="counter", org_unit=w.offices.district_ja,
+    case = services.case_submit(item_code=code, channel="counter", org_unit=w.offices.district_ja,
                                 submitted_by=w.clerk, **fields)
+    if data:
+        registry_data.prepare(case, w.clerk)
+    return case
 
 
-def online_case(w: World, code: str = "SBZX00029") -> Case:
-    return services.case_submit(item_code=code, channel="online", org_unit=w.offices.street_ja,
+def online_case(w: World, code: str = "SBZX00029", *, data: bool = True) -> Case:
+    """An online application; with ``data`` the applicant has entered the item's registry data."""
+    case = services.case_submit(item_code=code, channel="online", org_unit=w.offices.street_ja,
                                 submitted_by=w.person, applicant_type="person", applicant_name="张三",
                                 applicant_id_number=personas.id_number())
+    if data:
+        registry_data.prepare(case, w.person)
+    return case
 
 
 def receive_all(w: World, case: Case, actor: Any = None) -> None:

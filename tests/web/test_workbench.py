@@ -15,6 +15,7 @@ from django.utils import timezone
 from shebao.cases import services
 from shebao.cases.models import Case, CaseStatus, Notice, NoticeKind
 from shebao.workdays import get_calendar
+from tests.cases import registry_data
 from tests.cases.conftest import World
 from tests.cases.personas import PASSWORD
 
@@ -167,6 +168,16 @@ def test_counter_flow_through_the_forms(client: Client, world: World) -> None:
     assert refused.status_code == 422 and "不予受理理由" in refused.content.decode()
 
     assert _act(client, case, "supplement", **_ticks(case)).status_code == 302
+    # 受理 needs the wage declaration's data: refused until the clerk enters it in the data form.
+    refused = _act(client, case, "accept", **_ticks(case))
+    assert refused.status_code == 409 and "业务数据" in refused.content.decode()
+    worker = registry_data.new_person("李四")
+    registry_data.employ(worker, registry_data.employer_of(case))
+    case.refresh_from_db()
+    saved = client.post(reverse("web:work_registry_data", kwargs={"case_id": case.public_id}), {
+        "version": str(case.lock_version), "rd.year": "2026", "rd.wages.0.id_number": worker.id_number,
+        "rd.wages.0.monthly_wage": "6800"})
+    assert saved.status_code == 302
     assert _act(client, case, "accept", **_ticks(case)).status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.ACCEPTED and case.number

@@ -37,8 +37,7 @@ def account_link(context: template.Context) -> dict[str, Any]:
 
 @register.filter
 def mask_id_number(value: str) -> str:
-    """``420102********1234``: enough to recognise one's own number, not to copy it."""
-    text = str(value or "")
-    if len(text) < 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    """``4201**********1234``: enough to recognise one's own number, not to copy it."""
+    from shebao.privacy.masking import mask_id_number as mask
+
+    return mask(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -171,11 +171,14 @@ RESIDENT_PENSION_GENERAL = {"ethnicity": "民族", "marital_status": "婚姻状�
                             "email": "电子邮箱"}
 
 
-def _changes_model(allowed: dict[str, str], elsewhere: dict[str, str], pointer: str) -> type[Data]:
+def _changes_model(allowed: dict[str, str], elsewhere: dict[str, str], pointer: str,
+                   hidden: frozenset[str] = frozenset()) -> type[Data]:
     """A schema for ``{"changes": {...}}`` limited to the allowed fields, naming the item to use
     for a field of the other kind (key ↔ general)."""
 
     class Changes(Data):
+        allowed_changes: ClassVar[dict[str, str]] = allowed  # what the window form offers
+        form_hidden: ClassVar[frozenset[str]] = hidden  # fields the window form leaves out for this subject
         changes: dict[str, Any] = Field(..., min_length=1)
         changed_on: date | None = None
         person: PersonRef | None = None
@@ -227,7 +230,8 @@ def info_change(*codes: str, subject: Literal["employer", "person", "employee"],
                 elsewhere: dict[str, str], pointer: str, effect: str, precondition: str,
                 requires: Callable[[Ctx, Person], list[Finding]] | None = None,
                 window_days: int | None = None, rule: str = "", online_ok: bool = True) -> None:
-    schema = _changes_model(allowed, elsewhere, pointer)
+    schema = _changes_model(allowed, elsewhere, pointer,
+                            hidden=frozenset() if subject == "employee" else frozenset({"person"}))
     definition = item(*codes, effect=effect, precondition=precondition, schema=schema)
 
     def target(ctx: Ctx) -> Employer | Person:

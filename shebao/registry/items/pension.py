@@ -11,7 +11,7 @@ from pydantic import Field
 
 from shebao.catalog.flows import flow_for
 
-from .. import services
+from .. import runs, services
 from ..errors import RegistryRefused
 from ..framework import Ctx, Data, Money, Month, item
 from ..models import (
@@ -400,7 +400,7 @@ uprate = item("SBZX00068", schema=Uprating, data_at="close",
 @uprate.check
 def _uprate_check(ctx: Ctx) -> list[Finding]:
     decision = benefit(ctx.person(), BenefitKind.PENSION, rule=UPRATING_RULE)
-    if ctx.data is not None and ctx.data.year in decision.detail.get("uprated_years", []):
+    if ctx.data is not None and (decision.uprated_year or 0) >= ctx.data.year:
         return [block(UPRATING_RULE, f"{ctx.data.year}年度已调整", "year")]
     return []
 
@@ -412,7 +412,7 @@ def _uprate_apply(ctx: Ctx) -> None:
     years = [*decision.detail.get("uprated_years", []), ctx.data.year]
     services.decision_update(actor=ctx.actor, case=ctx.case, decision=decision,
                              changes={"monthly_amount": (decision.monthly_amount or Decimal("0")) + ctx.data.increase,
-                                      "detail": {**decision.detail, "uprated_years": years}},
+                                      "uprated_year": ctx.data.year, "detail": {**decision.detail, "uprated_years": years}},
                              action="benefit_uprated")
     backpay = ctx.data.increase * ctx.data.backpay_months
     if backpay > 0:
@@ -548,16 +548,15 @@ def certification_item(code: str) -> None:
             resumed = resumption_month(certified_on=ctx.today, cutoff=int(str(params.get("resume_cutoff_day", 20))),
                                        before=int(str(params.get("resume_month_before", 0))),
                                        after=int(str(params.get("resume_month_after", 1))))
-            suspended_from = decision.suspended_from or resumed
-            months = max(services.months_between(suspended_from, resumed) - 1, 0)
+            # The benefit stays suspended until its resumption month; the monthly run (shebao tick)
+            # then resumes it and back-pays the months missed, so no month is paid twice.
             services.decision_update(actor=ctx.actor, case=ctx.case, decision=decision,
-                                     changes={"status": DecisionStatus.ACTIVE, "suspended_from": None,
+                                     changes={"resume_month": resumed,
                                               "detail": {**decision.detail, "resumed_from": str(resumed)}},
-                                     action="benefit_resumed")
-            if months and decision.monthly_amount:
-                services.payable_create(actor=ctx.actor, case=ctx.case, decision=decision, kind=BenefitKind.BACKPAY,
-                                        amount=decision.monthly_amount * months, person=person, due_on=resumed,
-                                        note=f"年审后补发{suspended_from:%Y-%m}起{months}个月（{resumed:%Y-%m}恢复）")
+                                     action="benefit_resume_scheduled")
+            if resumed <= services.month_start(ctx.today):
+                runs.run_certification_resume(month=resumed, actor=ctx.actor, decision_ids=[decision.pk],
+                                              case=ctx.case)
         row = Certification.objects.create(person=person, decision=decision,
                                            kind=decision.kind if decision else "medical", year=ctx.data.year,
                                            channel=ctx.data.channel, certified_on=ctx.today, resumed_from=resumed,

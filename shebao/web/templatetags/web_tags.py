@@ -31,3 +31,28 @@ def web_links(context: template.Context) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     return {"enabled": True, "track_url": track_url, "home_url": home_url, "home_label": label,
             "on_track": getattr(match, "view_name", "") == "web:track"}
+
+
+@register.simple_tag(takes_context=True)
+def work_nav_links(context: template.Context) -> list[dict[str, str]]:
+    """The workbench nav's entries into the other staff areas, only for the roles those areas let
+    in (each area still checks for itself): 登记簿 for staff, 指南变更 for editors, the policy office,
+    supervisors and admins, 督办 for supervisors and admins (督办单 for the offices they address)."""
+    from shebao.changes.permissions import can_view as can_view_changes
+    from shebao.supervision.services import can_read_supervision
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    path = getattr(request, "path", "")
+    links: list[tuple[str, str]] = []
+    if is_staff_user(user):
+        links.append((reverse("registry:search"), "登记簿查询"))
+    if can_view_changes(user):
+        links.append((reverse("changes:list"), "指南变更"))
+    if can_read_supervision(user):
+        links.append((reverse("supervision:dashboard"), "督办统计"))
+    elif is_staff_user(user):
+        links.append((reverse("supervision:orders"), "督办单"))
+    return [{"url": url, "label": label, "current": "1" if path.startswith(url) else ""} for url, label in links]
