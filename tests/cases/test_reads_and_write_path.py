@@ -25,6 +25,13 @@ from .conftest import World
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _registry_when_data(settings) -> None:  # type: ignore[no-untyped-def]
+    # These cases carry no registry data: the read and write paths are under test, not the
+    # registries (tests/registry covers SBZX00001's effect in strict mode).
+    settings.SHEBAO_REGISTRY_EFFECTS = "when_data"
+
+
 def _case(world: World, name: str = "武汉某某科技有限公司", *, checked: bool = True, **extra: object) -> Case:
     fields: dict[str, object] = {"applicant_type": "unit", "applicant_name": name,
                                  "applicant_credit_code": personas.credit_code()}
