@@ -4,7 +4,7 @@ One Python process runs Python code on one core at a time (the GIL), whatever it
 With ``workers > 1`` the parent binds the socket, closes its database connections and forks the
 workers; each runs Waitress on the inherited socket and the kernel hands each new connection to
 one of them. No dependency beyond Waitress (why Waitress: docs/decisions/0002; why not gunicorn:
-docs/decisions/0005). A worker that dies is started again; SIGTERM or SIGINT stops them all.
+docs/decisions/0007). A worker that dies is started again; SIGTERM or SIGINT stops them all.
 Unix only for ``workers > 1`` (``os.fork``).
 """
 
