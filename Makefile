@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOAK_SECONDS ?= 600
 
-.PHONY: run test test-postgres lint typecheck bench soak install install-dev browser-deps clean
+.PHONY: run test test-postgres lint typecheck bench bench-smoke bench-deps soak install install-dev browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,20 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/python -m mypy shebao config
 
+# Every script in bench/ (bench/README.md), on SQLite and on the PostgreSQL server at
+# BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/shebao_bench; skipped if it is
+# not reachable); one table at the end. Full sizes take a while (1,000,000 cases are generated).
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/shebao_bench
 bench: install-dev
-	$(BIN)/python bench/deadlines.py
-	$(BIN)/python bench/case_lifecycle.py
+	$(BIN)/python bench/run.py --postgres $(BENCH_POSTGRES_URL)
+
+# Small sizes, a couple of minutes: each benchmark runs and its machine-independent checks hold.
+bench-smoke: install-dev
+	$(BIN)/python bench/run.py --smoke --postgres $(BENCH_POSTGRES_URL)
+
+# The HTTP benchmark's load generator (root, Debian/Ubuntu).
+bench-deps:
+	apt-get install -y --no-install-recommends wrk
 
 # Ten minutes of mixed clerk and applicant traffic against the served app (not CI; docs/security-tests.md).
 soak: install-dev

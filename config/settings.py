@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public, user-independent: answered before sessions and authentication are looked at.
+    "shebao.catalog.middleware.CatalogCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,7 +109,10 @@ def _database_from_env() -> dict[str, object]:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'shebao.sqlite3'}"
     try:
-        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+        # Persistent connections (per server thread): opening one costs a PostgreSQL backend
+        # start-up or SQLite's PRAGMAs on every request otherwise. Health-checked before reuse.
+        config: dict[str, object] = dict(dj_database_url.parse(
+            url, conn_max_age=env_int("SHEBAO_DB_CONN_MAX_AGE", 60), conn_health_checks=True))
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise EnvironmentVariableError(f"DATABASE_URL={url!r} is not a database URL: {exc}") from exc
     engine = str(config.get("ENGINE", ""))

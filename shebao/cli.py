@@ -64,10 +64,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_cases_seed()
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
-    from waitress import serve
+
+    from shebao.core.server import serve
 
     # Waitress: a pure-Python production WSGI server (threads, no reloader), so `shebao serve`
-    # is the same server on a laptop and behind the bureau's reverse proxy.
+    # is the same server on a laptop and behind the bureau's reverse proxy; --workers N runs N
+    # processes on one socket (one per core in production: shebao/core/server.py).
     proxy: dict[str, Any] = {}
     if settings.SHEBAO_TRUSTED_PROXY:
         # Behind the bureau's reverse proxy: take the client address (lockout, rate limits, access
@@ -75,8 +77,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy = {"trusted_proxy": settings.SHEBAO_TRUSTED_PROXY, "trusted_proxy_count": 1,
                  "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
                  "clear_untrusted_proxy_headers": True}
-    print(f"shebao: serving http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    serve(get_wsgi_application(), host=args.host, port=args.port, threads=8, ident="shebao", **proxy)
+    print(f"shebao: serving http://{args.host}:{args.port}/  ({args.workers} worker(s), {args.threads} threads "
+          "each; Ctrl-C to stop)", flush=True)
+    serve(get_wsgi_application(), host=args.host, port=args.port, workers=args.workers, threads=args.threads,
+          **proxy)
     return 0
 
 
@@ -210,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo accounts and data")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("SHEBAO_WORKERS", "1")),
+                       help="server processes sharing the port (production: one per core; env SHEBAO_WORKERS)")
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("SHEBAO_THREADS", "8")),
+                       help="threads per process (env SHEBAO_THREADS)")
     serve.set_defaults(handler=cmd_serve)
 
     catalog = sub.add_parser("catalog", help="the service catalog").add_subparsers(dest="catalog_cmd", required=True)

@@ -20,6 +20,15 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache (the catalog API's responses live there; a test's
+    rolled-back catalog must not answer for the next one)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def catalog(db) -> CatalogVersion:
     """The published version 1. Re-imported if a transactional test flushed the tables."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from .models import DailySequence
 
@@ -21,10 +20,19 @@ NOTICE_PREFIX = {"incomplete": "告", "acceptance": "受", "refusal": "不", "re
 def next_in_sequence(*, scope: str, day: date) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sequence numbers must be taken inside the transaction that uses them")
-    DailySequence.objects.get_or_create(scope=scope, day=day)
-    DailySequence.objects.filter(scope=scope, day=day).update(value=F("value") + 1)
-    row = DailySequence.objects.select_for_update().get(scope=scope, day=day)
-    return row.value
+    # One statement instead of get_or_create + UPDATE + SELECT FOR UPDATE: the upsert takes the
+    # row lock (PostgreSQL) or runs under the write lock (SQLite, IMMEDIATE transactions), and
+    # RETURNING hands back the value this transaction incremented it to. Same SQL on SQLite
+    # (3.35+) and PostgreSQL; the conflict target is the (scope, day) unique constraint.
+    table = connection.ops.quote_name(DailySequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, day, value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (scope, day) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+            [scope, connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def case_number(*, office_code: str, day: date) -> str:

@@ -7,17 +7,20 @@ divisions the cases with a step at their level; supervisors and admins everythin
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+import re
 
-from shebao.accounts.models import OrgLevel, Role
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from shebao.accounts.models import OrgLevel, OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles
 from shebao.core.errors import NotFound, ValidationFailed
 
-from .models import OPEN_STATUSES, Case, CaseStatus, CaseStep, StepStatus
+from .models import OPEN_STATUSES, Case, CaseStatus, CaseStep, StepStatus, applicant_key
 
 READ_ALL_ROLES = {Role.SUPERVISOR, Role.ADMIN}
 STAFF_ROLES = {Role.WINDOW_CLERK, Role.REVIEWER, Role.CITY_REVIEWER, Role.FINANCE, Role.BUREAU_APPROVER}
+APPLICANT_ROLES = {Role.APPLICANT_UNIT, Role.APPLICANT_PERSON, Role.AGENT}
 
 
 def visible_cases(user: object) -> QuerySet[Case]:
@@ -27,14 +30,54 @@ def visible_cases(user: object) -> QuerySet[Case]:
     roles = user_roles(user)
     if roles & READ_ALL_ROLES:
         return cases
-    visible = Q(applicant_user=user)
     unit = user_org_unit(user)
-    if unit is not None and roles & STAFF_ROLES:
-        visible |= Q(org_unit=unit) | Q(org_unit__parent=unit) | Q(steps__org_unit=unit)
+    staff = unit is not None and bool(roles & STAFF_ROLES)
+    # Only accounts that can apply online have cases as applicant (services.case_submit); leaving
+    # the term out for staff keeps their queries on the office index (an OR with it makes SQLite
+    # scan the case table).
+    visible = Q(applicant_user=user) if roles & APPLICANT_ROLES or not staff else Q(pk__in=[])
+    if unit is not None and staff:
+        # Steps are routed to a named unit only when it is the receiving office or its district
+        # office (services._office_for_level), so "a step routed to me" adds nothing to the
+        # offices served. Without a join on the steps (and the DISTINCT it needs) the filter is
+        # one IN list on the indexed office column: a million cases cost what one office's cost.
+        served = [unit.pk, *OrgUnit.objects.filter(parent=unit).values_list("pk", flat=True)]
+        visible |= Q(org_unit_id__in=served)
         if unit.level in {OrgLevel.CITY, OrgLevel.BUREAU}:
             # City and bureau steps are routed by level and role, not to a named unit.
-            visible |= Q(steps__level=unit.level, steps__role__in=list(roles), steps__org_unit__isnull=True)
-    return cases.filter(visible).distinct()
+            visible |= Q(Exists(CaseStep.objects.filter(
+                case=OuterRef("pk"), level=unit.level, role__in=list(roles), org_unit__isnull=True)))
+    return cases.filter(visible)
+
+
+# 办件编号: office code (letters, digits) + YYYYMMDD + 4-digit sequence, e.g. JA202611280007.
+_CASE_NUMBER = re.compile(r"^[A-Z][A-Z0-9]*\d{6,}$")
+_ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+_CREDIT_CODE = re.compile(r"^[0-9A-Z]{18}$")
+# Above every character a key can hold: ``key <= x < key + _TOP`` is "starts with key" as a range
+# an ordinary B-tree index serves on SQLite and PostgreSQL alike (LIKE 'x%' needs a special
+# operator class on PostgreSQL and is case-insensitive, hence unindexed, on SQLite).
+_TOP = "\U0010ffff"
+
+
+def _prefix(field: str, text: str) -> Q:
+    return Q(**{f"{field}__gte": text, f"{field}__lt": text + _TOP})
+
+
+def search_q(q: str) -> Q:
+    """What a clerk types at the window: a 办件编号 (or its beginning), an ID number or credit code
+    (exact), or the beginning of the applicant's name (folded like ``Case.applicant_key``). Each
+    term is an index range, so the search stays fast on a million cases."""
+    text = q.strip()
+    upper = text.upper().replace(" ", "")
+    terms = _prefix("applicant_key", applicant_key(text)) if applicant_key(text) else Q(pk__in=[])
+    if _CASE_NUMBER.match(upper):
+        terms |= _prefix("number", upper)
+    if _ID_NUMBER.match(upper):
+        terms |= Q(applicant_id_number=upper)
+    if _CREDIT_CODE.match(upper):
+        terms |= Q(applicant_credit_code=upper)
+    return terms
 
 
 def case_list(
@@ -50,8 +93,7 @@ def case_list(
     if item_code:
         cases = cases.filter(item__code=item_code.strip().upper())
     if q.strip():
-        text = q.strip()
-        cases = cases.filter(Q(number__icontains=text) | Q(applicant_name__icontains=text))
+        cases = cases.filter(search_q(q))
     return cases
 
 
@@ -79,6 +121,21 @@ def work_queue(*, user: object) -> QuerySet[Case]:
     cases = visible_cases(user).filter(status__in=[CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE,
                                                    CaseStatus.ACCEPTED, CaseStatus.SUSPENDED])
     return cases.order_by("promised_due", "submitted_at")
+
+
+URGENCY = ("promised_due", "submitted_at", "pk")
+
+
+def work_queue_page(*, user: object, offset: int = 0, limit: int = 20) -> tuple[list[Case], int]:
+    """One page of ``work_queue`` and the queue's length, for an office with thousands of open cases.
+
+    Ordering the queryset itself makes the database join every open case to its item and office
+    before sorting them all. Here the page's keys come first from the office index alone (it holds
+    the office, status and both sort columns), then only those rows are read with their joins."""
+    queue = work_queue(user=user).order_by(*URGENCY)
+    keys = list(queue.values_list("pk", flat=True)[offset:offset + limit])
+    rows = {case.pk: case for case in visible_cases(user).filter(pk__in=keys)}
+    return [rows[pk] for pk in keys if pk in rows], queue.count()
 
 
 def active_step(case: Case) -> CaseStep | None:

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
@@ -29,6 +28,7 @@ from shebao.core import access
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
+from shebao.core.sql import compare_and_set, insert_one
 from shebao.registry.effects import apply_case_effect, case_route, check_case_preconditions
 from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
 
@@ -134,9 +134,8 @@ def _transition(
     allowed = list(allowed_from)
     _require_status(case, allowed, action)
     new_status = to_status or case.status
-    updated = Case.objects.filter(pk=case.pk, lock_version=case.lock_version, status__in=allowed).update(
-        status=new_status, lock_version=F("lock_version") + 1, **fields
-    )
+    updated = compare_and_set(Case, pk=case.pk, lock_version=case.lock_version, allowed=allowed,
+                              status=new_status, fields=fields)
     if updated != 1:
         raise Conflict("办件已被他人处理，请刷新后重试", extra={"status": case.status})
     before = case.status
@@ -147,10 +146,10 @@ def _transition(
         setattr(case, name, value)
     now = timezone.now()
     payload = {"status_before": before, "status_after": new_status, **(detail or {})}
-    CaseEvent.objects.create(
-        case=case, at=now, actor=_actor_name(actor), action=action, status_before=before,
-        status_after=new_status, detail=dict(detail or {}),
-    )
+    insert_one(CaseEvent, {
+        "case": case.pk, "at": now, "actor": _actor_name(actor), "action": action, "status_before": before,
+        "status_after": new_status, "detail": dict(detail or {}),
+    })
     audit_record(actor=_actor_name(actor), action=f"case.{action}", object_type="case", object_id=str(case.public_id),
                  payload=payload)
     return case
@@ -263,14 +262,14 @@ def case_submit(
                 submitted_by=signed_in,
                 idempotency_key=idempotency_key, submitted_at=timezone.now(), note=note, related_case=related,
             )
-            CaseMaterial.objects.bulk_create(
-                [
-                    CaseMaterial(case=case, material=m, position=m.position, text=m.text, conditional=m.conditional)
-                    for m in item.materials.all()
-                ]
-            )
+            rows = [
+                CaseMaterial(case=case, material=m, position=m.position, text=m.text, conditional=m.conditional)
+                for m in item.materials.all()
+            ]
             if materials:
-                _apply_material_checks(case, materials)
+                # Checked before the rows are written: one INSERT, no read-back and no UPDATE.
+                _check_rows({row.material_id: row for row in rows}, materials)
+            CaseMaterial.objects.bulk_create(rows)
             CaseEvent.objects.create(case=case, at=case.submitted_at, actor=_actor_name(submitted_by),
                                      action="submitted", status_after=case.status,
                                      detail={"channel": channel, "item": item.code})
@@ -305,7 +304,16 @@ def _first_half_of_pair(item: ServiceItem, *, id_number: str, credit_code: str) 
 
 
 def _apply_material_checks(case: Case, checks: Mapping[int, MaterialCheck]) -> None:
-    rows = {row.material_id: row for row in case.materials.select_related("material")}
+    rows = {row.material_id: row for row in case.materials.all()}
+    _check_rows(rows, checks)
+    CaseMaterial.objects.bulk_update(
+        [rows[key] for key in checks], ["original_received", "copy_received", "not_applicable", "note"]
+    )
+
+
+def _check_rows(rows: Mapping[int, CaseMaterial], checks: Mapping[int, MaterialCheck]) -> None:
+    """Apply the window's checks to the checklist rows (in memory); refuse unknown materials and
+    a required material marked as not needed."""
     unknown = [key for key in checks if key not in rows]
     if unknown:
         raise ValidationFailed(f"材料 {unknown[0]} 不在本事项的材料清单中", field="materials")
@@ -317,9 +325,6 @@ def _apply_material_checks(case: Case, checks: Mapping[int, MaterialCheck]) -> N
         row.copy_received = check.copy
         row.not_applicable = check.not_applicable
         row.note = check.note[:200]
-    CaseMaterial.objects.bulk_update(
-        list(rows.values()), ["original_received", "copy_received", "not_applicable", "note"]
-    )
 
 
 def _missing_materials(case: Case) -> list[CaseMaterial]:
@@ -425,7 +430,8 @@ def _route_for(case: Case, flow: FlowDef) -> str:
     return wanted if wanted in flow.routes else flow.default_route
 
 
-def _instantiate_steps(case: Case, flow: FlowDef) -> list[CaseStep]:
+def _instantiate_steps(case: Case, flow: FlowDef, *, now: datetime) -> list[CaseStep]:
+    """Copy the route into CaseStep rows, the first one already active: one INSERT."""
     steps = [
         CaseStep(
             case=case, position=index, key=step.key, name=step.name, role=step.role, level=step.level,
@@ -435,6 +441,8 @@ def _instantiate_steps(case: Case, flow: FlowDef) -> list[CaseStep]:
         )
         for index, step in enumerate(flow.steps_for(_route_for(case, flow)), start=1)
     ]
+    if steps:
+        _start(steps[0], now=now)
     return CaseStep.objects.bulk_create(steps)
 
 
@@ -447,11 +455,16 @@ def _anchor_day(step: CaseStep, today: date) -> date:
     return date.fromisoformat(recorded) if recorded else today
 
 
-def _activate(step: CaseStep, *, now: datetime) -> None:
+def _start(step: CaseStep, *, now: datetime) -> None:
+    """Make the step the active one (in memory): start time and due date from its anchor."""
     step.status = StepStatus.ACTIVE
     step.started_at = now
     start = _anchor_day(step, timezone.localdate(now))
     step.due = deadline(parse_rule(step.rule), start, pauses=_pauses(step.case)).date if step.rule else None
+
+
+def _activate(step: CaseStep, *, now: datetime) -> None:
+    _start(step, now=now)
     step.save(update_fields=["status", "started_at", "due"])
 
 
@@ -507,9 +520,7 @@ def case_accept(*, case: Case, actor: User | None, deemed: bool = False) -> Noti
         due_provisional=legal.provisional or promised.provisional,
         event_dates=_with_event(case, "accepted", clock_day),
     )
-    steps = _instantiate_steps(case, flow)
-    if steps:
-        _activate(steps[0], now=now)
+    steps = _instantiate_steps(case, flow, now=now)
     notice = _issue_notice(
         case=case, kind=NoticeKind.ACCEPTANCE, actor=actor,
         content={
@@ -546,10 +557,19 @@ def case_refuse(*, case: Case, actor: User, reasons: str) -> Notice:
 
 
 def _active_step(case: Case) -> CaseStep:
-    step = case.steps.filter(status=StepStatus.ACTIVE).first()
+    step = case.steps.filter(status=StepStatus.ACTIVE).select_related("org_unit").first()
     if step is None:
         raise Conflict("该办件没有正在办理的环节", extra={"status": case.status})
     return step
+
+
+def _case_steps(case: Case) -> tuple[list[CaseStep], CaseStep]:
+    """All the case's steps in one read (with their offices), and the active one."""
+    steps = list(case.steps.select_related("org_unit").order_by("position"))
+    for step in steps:
+        if step.status == StepStatus.ACTIVE:
+            return steps, step
+    raise Conflict("该办件没有正在办理的环节", extra={"status": case.status})
 
 
 def _require_step_actor(actor: User, step: CaseStep) -> None:
@@ -574,7 +594,7 @@ def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "")
     _lock_case(case)
     if outcome not in StepOutcome.values:
         raise ValidationFailed(f"办理结果“{outcome}”无效，可选 pass/return/fail", field="outcome")
-    step = _active_step(case)
+    steps, step = _case_steps(case)
     _require_step_actor(actor, step)
     if step.kind == "await" and outcome == StepOutcome.PASS:
         raise ValidationFailed(f"“{step.name}”须登记外部事项后自动完成", field="outcome")
@@ -603,14 +623,22 @@ def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "")
         target.refresh_from_db()
         _activate(target, now=now)
         return case
-    _advance(case=case, after=step, actor=actor, now=now)
+    _advance(case=case, after=step, actor=actor, now=now, steps=steps)
     if emitted:
         _tell_counterpart(case=case, event=emitted, on=timezone.localdate(now))
     return case
 
 
-def _advance(*, case: Case, after: CaseStep, actor: User | None, now: datetime) -> None:
-    following = case.steps.filter(position__gt=after.position, status=StepStatus.PENDING).order_by("position").first()
+def _advance(*, case: Case, after: CaseStep, actor: User | None, now: datetime,
+             steps: list[CaseStep] | None = None) -> None:
+    """Activate the next pending step, or close the case. ``steps``: the case's steps as read
+    earlier in this transaction; every change to steps comes with a compare-and-set on the case,
+    so if they changed since, this transaction's own compare-and-set has already failed."""
+    if steps is None:
+        following = case.steps.filter(position__gt=after.position, status=StepStatus.PENDING) \
+            .order_by("position").first()
+    else:
+        following = next((s for s in steps if s.position > after.position and s.status == StepStatus.PENDING), None)
     if following is None:
         _close(case=case, actor=actor, result=CaseResult.GRANTED, text=after.note or after.name)
     else:

@@ -12,10 +12,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
+from .sql import insert_one
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
 _PG_AUDIT_LOCK_KEY = 0x5EBA0A0D
+_TABLE = AuditEvent._meta.db_table
 
 
 def _canonical(
@@ -47,9 +49,12 @@ def audit_record(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_AUDIT_LOCK_KEY])
     # On SQLite the IMMEDIATE write transaction already serialises writers.
-    last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-    seq = 1 if last is None else last.seq + 1
-    prev_hash = GENESIS_HASH if last is None else last.hash
+    # The chain head: one index probe on seq (unique), without building a model instance.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1")
+        last = cursor.fetchone()
+    seq = 1 if last is None else int(last[0]) + 1
+    prev_hash = GENESIS_HASH if last is None else str(last[1])
     occurred_at = timezone.now().replace(microsecond=0)
     clean_payload = json.loads(json.dumps(payload or {}, ensure_ascii=False, default=str))
     digest = hashlib.sha256(
@@ -58,10 +63,10 @@ def audit_record(
             object_id=str(object_id), payload=clean_payload, prev_hash=prev_hash,
         )
     ).hexdigest()
-    return AuditEvent.objects.create(
-        seq=seq, occurred_at=occurred_at, actor=actor, action=action, object_type=object_type,
-        object_id=str(object_id), payload=clean_payload, prev_hash=prev_hash, hash=digest,
-    )
+    values = {"seq": seq, "occurred_at": occurred_at, "actor": actor, "action": action, "object_type": object_type,
+              "object_id": str(object_id), "payload": clean_payload, "prev_hash": prev_hash, "hash": digest}
+    insert_one(AuditEvent, values)
+    return AuditEvent(**values)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -13,6 +14,9 @@ from ninja.security import HttpBearer
 
 from .audit import audit_record
 from .models import ApiToken
+
+# ``last_used_at`` tells an administrator whether a token is still in use, not when exactly.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def _digest(key: str) -> str:
@@ -33,7 +37,11 @@ def token_user(request: HttpRequest, token: str) -> User | None:
     found = ApiToken.objects.select_related("user").filter(key_hash=_digest(token), revoked=False).first()
     if found is None or not found.user.is_active:
         return None
-    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_PRECISION:
+        # At most one write a minute per token: a read must not take the database's write
+        # lock (and an fsync) every time, which serialises concurrent API reads on SQLite.
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     request.user = found.user
     return found.user
 

@@ -38,6 +38,7 @@ from shebao.cases.models import (
     Channel,
     DailySequence,
     StepStatus,
+    applicant_key,
 )
 from shebao.catalog.flows import flow_for
 from shebao.catalog.models import ServiceItem
@@ -444,7 +445,8 @@ def _demo_cases(rng: random.Random, count: int, *, today: date, units: dict[str,
         public_id = uuid.uuid4()
         case: dict[str, Any] = {"public_id": public_id, "item_id": item.pk, "channel": Channel.COUNTER,
                                 "org_unit_id": unit.pk, "status": status, "submitted_at": submitted,
-                                "applicant_id_number": "", "applicant_credit_code": "", **applicant}
+                                "applicant_id_number": "", "applicant_credit_code": "", **applicant,
+                                "applicant_key": applicant_key(applicant["applicant_name"])}
         if status in {CaseStatus.COMPLETED, CaseStatus.ACCEPTED}:
             scope = f"case:{unit.code}"
             seq = sequences.get((scope, submitted_day), 0) + 1

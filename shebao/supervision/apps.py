@@ -6,6 +6,3 @@ class SupervisionConfig(AppConfig):
     label = "supervision"
     verbose_name = "督办"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the live refresh of case facts)

@@ -339,3 +339,41 @@ def _sync_findings(rows: list[dict[str, Any]], found: _Found, *, day: date, resu
     if new:
         Finding.objects.bulk_create(new, ignore_conflicts=True)
         result.findings_added += len(new)
+
+
+# --------------------------------------------------------------------------- catch-up before reading
+
+LIVE_STATE = "facts_live"
+# Event ids are handed out when a row is inserted but become visible when its transaction commits,
+# so a later id can be seen before an earlier one. Each catch-up looks this many ids behind its
+# mark again; a transaction that stays open longer than that many events is left to the tick.
+CATCH_UP_MARGIN = 1000
+
+
+def facts_catch_up(*, today: date | None = None) -> RefreshResult:
+    """Bring the facts up to date with the cases' timelines, just before they are read.
+
+    Every case transition writes a ``CaseEvent``; the cases with events past the last mark whose
+    fact is out of date (``lock_version`` or warning moved) are refreshed. The case services do
+    no supervision work at all (that would cost a second transaction per transition); the
+    dashboards and the supervision API call this first, so what they show is current. When
+    nothing changed it costs a few indexed reads. ``shebao tick`` still reconciles everything."""
+    state = RefreshState.objects.filter(name=LIVE_STATE).first()
+    top = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    mark = int(state.detail.get("event_id", 0)) if state is not None else max(0, top - CATCH_UP_MARGIN)
+    lower = max(0, min(mark, top) - CATCH_UP_MARGIN)
+    candidates = sorted(set(CaseEvent.objects.filter(pk__gt=lower).values_list("case_id", flat=True)))
+    result = RefreshResult()
+    if candidates:
+        current = CaseFact.objects.filter(case=OuterRef("pk"), case_version=OuterRef("lock_version"),
+                                          warning=OuterRef("warning"))
+        stale: list[int] = []
+        for start in range(0, len(candidates), CHUNK):
+            stale += Case.objects.filter(pk__in=candidates[start:start + CHUNK]).filter(~Exists(current)) \
+                .values_list("pk", flat=True)
+        if stale:
+            result = case_facts_refresh(case_ids=stale, today=today)
+    if state is None or mark != top:
+        RefreshState.objects.update_or_create(name=LIVE_STATE, defaults={
+            "at": timezone.now(), "detail": {"event_id": top}})
+    return result

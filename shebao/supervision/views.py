@@ -7,6 +7,7 @@ supervisors and administrators; the 督办单 pages also for the staff of the of
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ from shebao.core.errors import ApplicationError, NotFound, ValidationFailed
 from shebao.core.http import as_document
 
 from . import charts, exports, selectors, services, tables
-from .facts import case_facts_refresh
+from .facts import case_facts_refresh, facts_catch_up
 from .models import Finding, FindingKind, OrderStatus
 from .report import monthly_report, render_monthly_pdf
 from .selectors import DIMENSIONS, METRICS, Filters
@@ -45,7 +46,19 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "supervision/forbidden.html", {"message": message}, status=403)
 
 
-reader_required = page(access.SUPERVISION_READERS, template="supervision/forbidden.html")
+def reader_required(view: View) -> View:
+    """Supervisors and administrators (the SUPERVISION_READERS gate); the read model is brought up
+    to date first, since the case services leave it to its readers (facts.py)."""
+
+    @page(access.SUPERVISION_READERS, template="supervision/forbidden.html")
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        facts_catch_up()
+        return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
 staff_required = page(access.SUPERVISION_ORDERS, template="supervision/forbidden.html")
 
 

@@ -4,14 +4,13 @@ legacy records can show them), and the live refresh of facts after a case transa
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
 from shebao.cases import services
 from shebao.cases.models import CaseMaterial, CaseStep, StepStatus
 from shebao.catalog.models import Material
-from shebao.supervision.facts import case_facts_refresh
+from shebao.supervision.facts import case_facts_refresh, facts_catch_up
 from shebao.supervision.models import CaseFact, Finding
 
 from .conftest import A, Clock, World, accept, step, submit
@@ -57,19 +56,20 @@ def test_late_notice_extra_material_skipped_and_late_steps(world: World, clock: 
     assert overdue["step_overdue"].endswith("”应于2026-09-03前完成，至今未完成，超出5个工作日")
 
 
-def test_facts_follow_case_transactions_live(world: World, clock: Clock,
-                                             django_capture_on_commit_callbacks: Any) -> None:
+def test_facts_catch_up_with_case_transactions_before_reading(world: World, clock: Clock) -> None:
+    # The case services do no supervision work; readers catch the facts up from the timeline.
     clock.set(2026, 9, 7)
-    with django_capture_on_commit_callbacks(execute=True):
-        case = submit(world, A, world.offices.district_ja, world.clerk)
+    case = submit(world, A, world.offices.district_ja, world.clerk)
+    assert not CaseFact.objects.filter(case=case).exists()
+    assert facts_catch_up().facts == 1
     fact = CaseFact.objects.get(case=case)
     assert (fact.status, fact.received_on, fact.officer_id) == ("submitted", date(2026, 9, 7), world.clerk.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        accept(case, world.clerk)
-        step(case, world.reviewer)
+    assert facts_catch_up().facts == 0  # nothing changed: nothing recomputed
+    accept(case, world.clerk)
+    step(case, world.reviewer)
     clock.set(2026, 9, 9)
-    with django_capture_on_commit_callbacks(execute=True):
-        step(case, world.clerk)
+    step(case, world.clerk)
+    assert facts_catch_up().facts == 1
     fact.refresh_from_db()
     assert (fact.status, fact.handling_wd, fact.on_time_promised) == ("completed", 2, True)
     assert case_facts_refresh(today=date(2026, 9, 9)).facts == 0  # nothing left for the tick
