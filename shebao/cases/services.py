@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
@@ -119,7 +119,9 @@ def _lock_case(case: Case) -> None:
     lock included). Two actions on one case then queue here instead of deadlocking on PostgreSQL
     (one holding the case row and waiting for the audit lock, the other the reverse); the one that
     waited finds the case changed and gets the Conflict. On SQLite the IMMEDIATE write transaction
-    already serialises writers, and this is a plain read."""
+    already serialises writers (and the compare-and-set catches a stale case), so no statement."""
+    if connection.vendor != "postgresql":
+        return
     current = Case.objects.select_for_update().filter(pk=case.pk).values_list("lock_version", "status").first()
     if current is None or current[0] != case.lock_version:
         raise Conflict("办件已被他人处理，请刷新后重试", extra={"status": current[1] if current else case.status})

@@ -5,6 +5,7 @@ Used by the crash-safety test and by ``bench/soak.py``."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -203,7 +204,7 @@ def call(base: str, method: str, path: str, *, token: str = "", body: Any = None
             return Reply(response.status, _decode(raw, response.headers.get("Content-Type", "")))
     except urllib.error.HTTPError as exc:
         return Reply(exc.code, _decode(exc.read(), exc.headers.get("Content-Type", "")))
-    except (OSError, ValueError):  # refused, reset, timed out, cut mid-response
+    except (OSError, ValueError, http.client.HTTPException):  # refused, reset, timed out, cut mid-response
         return Reply(0)
 
 
