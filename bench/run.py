@@ -9,6 +9,7 @@ non-zero exit fail ``--smoke``. Header comments in a script tell the runner how 
     # bench-databases: sqlite postgresql   run once per database (default: once, no DATABASE_URL)
     # bench-smoke: --n 20                   arguments for --smoke (CI: small sizes)
     # bench-args: --n 400                   arguments for the full run
+    # bench-runner: skip                    not run by this runner (the soak: ``make soak``)
 
 For PostgreSQL the runner creates a fresh database for each script run (dropped afterwards) on
 the server ``--postgres`` names (default ``$BENCH_POSTGRES_URL`` or
@@ -106,12 +107,14 @@ def main() -> int:
     scripts = sorted(p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != "run.py")
     if args.only:
         scripts = [p for p in scripts if p.stem in set(args.only)]
+    skipped = [p for p in scripts if (header(p, "runner") or "").split()[:1] == ["skip"]]
+    scripts = [p for p in scripts if p not in skipped]
     lines = machine()
     for line in lines:
         print(line, flush=True)
     rows: list[list[str]] = []
     failures: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = [f"{p.stem}: not run here (its own target, e.g. make {p.stem})" for p in skipped]
     for script in scripts:
         databases = (header(script, "databases") or "default").split()
         extra = header(script, "smoke" if args.smoke else "args") or ""

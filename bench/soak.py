@@ -17,6 +17,7 @@ Usage: python bench/soak.py [--seconds 600] [--clients 4]   (DATABASE_URL=postgr
 runs it on a dedicated database ``shebao_soak`` next to it). Exit status 0 when there were no
 errors and no memory growth.
 """
+# bench-runner: skip   ten minutes of traffic: `make soak`, not `make bench` / `make bench-smoke` (CI)
 
 from __future__ import annotations
 
