@@ -27,6 +27,7 @@ from shebao.cases.models import Case
 from shebao.catalog.search import pinyin_full, pinyin_initials
 from shebao.core.audit import audit_record
 from shebao.core.errors import NotFound, ValidationFailed
+from shebao.privacy.masking import mask_id_number
 
 from .errors import RegistryRefused
 from .models import (
@@ -87,7 +88,7 @@ def mask(field: str, value: str) -> str:
         return value
     if field == "pin_hash":
         return "******"
-    return value[:4] + "*" * max(len(value) - 8, 0) + value[-4:] if len(value) > 8 else "*" * len(value)
+    return mask_id_number(value)
 
 
 def object_key(obj: models.Model) -> str:
