@@ -32,6 +32,12 @@ def _fresh_cache():  # type: ignore[no-untyped-def]
     responses live there (a test's rolled-back catalog must not answer for the next one)."""
     from django.core.cache import cache
 
+    from shebao.catalog.published import published_cache_clear
+
+    # The case engine's per-process cache of published catalog rows too: a test may edit a
+    # published row in place (production never does) and roll it back.
     cache.clear()
+    published_cache_clear()
     yield
     cache.clear()
+    published_cache_clear()

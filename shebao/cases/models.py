@@ -174,13 +174,20 @@ class CaseMaterial(models.Model):
 
     @property
     def received(self) -> bool:
-        if self.not_applicable:
-            return True
-        needs_original = bool(self.material.original_count)
-        needs_copy = bool(self.material.copy_count)
-        if not needs_original and not needs_copy:
-            return self.original_received or self.copy_received
-        return (not needs_original or self.original_received) and (not needs_copy or self.copy_received)
+        return checklist_received(self, original_count=self.material.original_count,
+                                  copy_count=self.material.copy_count)
+
+
+def checklist_received(row: CaseMaterial, *, original_count: int | None, copy_count: int | None) -> bool:
+    """Whether the window has what the guide asks of this material (原件 and/or 复印件, as many
+    as it lists), or it is not needed in this case. The counts are the guide's (``Material``)."""
+    if row.not_applicable:
+        return True
+    needs_original = bool(original_count)
+    needs_copy = bool(copy_count)
+    if not needs_original and not needs_copy:
+        return row.original_received or row.copy_received
+    return (not needs_original or row.original_received) and (not needs_copy or row.copy_received)
 
 
 class StepStatus(models.TextChoices):

@@ -22,13 +22,21 @@ from django.utils import timezone
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles
 from shebao.catalog.flows import FlowDef, flow_for_item
-from shebao.catalog.models import ServiceItem
-from shebao.catalog.selectors import catalog_version_in_force, item_for_case
+from shebao.catalog.models import Material, ServiceItem
+from shebao.catalog.published import case_item, item_materials, version_in_force
 from shebao.core import access
 from shebao.core.audit import audit_record
 from shebao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number
-from shebao.core.sql import compare_and_set, insert_one
+from shebao.core.sql import (
+    compare_and_set,
+    insert_instance,
+    insert_instances,
+    insert_one,
+    select_models,
+    select_values,
+    update_fields,
+)
 from shebao.registry.effects import apply_case_effect, case_route, check_case_preconditions
 from shebao.workdays import Pause, countdown, deadline, get_calendar, parse_rule
 
@@ -49,6 +57,8 @@ from .models import (
     StepOutcome,
     StepStatus,
     WarningLevel,
+    applicant_key,
+    checklist_received,
 )
 from .numbering import case_number, notice_number
 
@@ -122,7 +132,8 @@ def _lock_case(case: Case) -> None:
     already serialises writers (and the compare-and-set catches a stale case), so no statement."""
     if connection.vendor != "postgresql":
         return
-    current = Case.objects.select_for_update().filter(pk=case.pk).values_list("lock_version", "status").first()
+    rows = select_values(Case, ("lock_version", "status"), "WHERE id = %s FOR UPDATE", [case.pk])
+    current = rows[0] if rows else None
     if current is None or current[0] != case.lock_version:
         raise Conflict("办件已被他人处理，请刷新后重试", extra={"status": current[1] if current else case.status})
 
@@ -179,12 +190,14 @@ def action_label(action: str) -> str:
 
 def _issue_notice(*, case: Case, kind: str, actor: User | None, content: dict[str, Any]) -> Notice:
     today = timezone.localdate()
-    return Notice.objects.create(
+    notice = Notice(
         case=case, kind=kind, number=notice_number(office_code=case.org_unit.code, kind=kind, day=today),
         issued_at=timezone.now(), issued_by=_signed_in(actor),
         content={"item_code": case.item.code, "item_name": case.item.name, "applicant": case.applicant_name,
                  "office": case.org_unit.name, "catalog_version": case.item.version.number, **content},
     )
+    insert_instance(notice)
+    return notice
 
 
 # --------------------------------------------------------------------------- submission
@@ -217,10 +230,12 @@ def case_submit(
             return existing
     if channel not in Channel.values:
         raise ValidationFailed(f"办理渠道“{channel}”无效", field="channel")
-    version = catalog_version_in_force()
+    # The version in force: one raw read; the item, its materials and flow of that (published,
+    # immutable) version come from the process's cache (shebao/catalog/published.py).
+    version = version_in_force()
     if version is None:
         raise ValidationFailed("尚未发布事项清单，不能申请")
-    item: ServiceItem = item_for_case(code=item_code, version=version)
+    item: ServiceItem = case_item(code=item_code, version=version)
     roles = user_roles(submitted_by) if submitted_by is not None else frozenset()
     if channel == Channel.ONLINE:
         if not item.mode_online:
@@ -256,7 +271,7 @@ def case_submit(
 
     try:
         with transaction.atomic():
-            case = Case.objects.create(
+            case = Case(
                 item=item, channel=channel, org_unit=org_unit, applicant_type=applicant_type,
                 applicant_name=applicant_name.strip(), applicant_id_number=id_number,
                 applicant_credit_code=credit_code, applicant_phone=applicant_phone.strip(),
@@ -264,17 +279,20 @@ def case_submit(
                 submitted_by=signed_in,
                 idempotency_key=idempotency_key, submitted_at=timezone.now(), note=note, related_case=related,
             )
+            # What Case.save() would do, then one prepared INSERT (core/sql.py) instead of the ORM's.
+            case.applicant_key = applicant_key(case.applicant_name)
+            insert_instance(case)
             rows = [
-                CaseMaterial(case=case, material=m, position=m.position, text=m.text, conditional=m.conditional)
-                for m in item.materials.all()
+                CaseMaterial(case=case, material_id=m.id, position=m.position, text=m.text, conditional=m.conditional)
+                for m in item_materials(item)
             ]
             if materials:
                 # Checked before the rows are written: one INSERT, no read-back and no UPDATE.
                 _check_rows({row.material_id: row for row in rows}, materials)
-            CaseMaterial.objects.bulk_create(rows)
-            CaseEvent.objects.create(case=case, at=case.submitted_at, actor=_actor_name(submitted_by),
-                                     action="submitted", status_after=case.status,
-                                     detail={"channel": channel, "item": item.code})
+            insert_instances(rows)
+            insert_one(CaseEvent, {"case": case.pk, "at": case.submitted_at, "actor": _actor_name(submitted_by),
+                                   "action": "submitted", "status_before": "", "status_after": case.status,
+                                   "detail": {"channel": channel, "item": item.code}})
             audit_record(actor=_actor_name(submitted_by), action="case.submitted", object_type="case",
                          object_id=str(case.public_id),
                          payload={"item": item.code, "version": version.number, "channel": channel,
@@ -330,7 +348,17 @@ def _check_rows(rows: Mapping[int, CaseMaterial], checks: Mapping[int, MaterialC
 
 
 def _missing_materials(case: Case) -> list[CaseMaterial]:
-    return [row for row in case.materials.select_related("material") if not row.received]
+    """The checklist rows not (yet) received, in order. The guide's counts come from the item's
+    material list (cached for a published version); one raw read of the rows."""
+    rows = select_models(CaseMaterial, "WHERE case_id = %s ORDER BY position", [case.pk])
+    counts = {m.id: (m.original_count, m.copy_count) for m in item_materials(case.item)}
+    if any(row.material_id not in counts for row in rows):
+        # A row whose material left the item's list (data repaired by hand): ask the database.
+        counts.update({pk: (o, c) for pk, o, c in Material.objects.filter(
+            pk__in=[row.material_id for row in rows]).values_list("pk", "original_count", "copy_count")})
+    return [row for row in rows
+            if not checklist_received(row, original_count=counts[row.material_id][0],
+                                      copy_count=counts[row.material_id][1])]
 
 
 @transaction.atomic
@@ -445,7 +473,8 @@ def _instantiate_steps(case: Case, flow: FlowDef, *, now: datetime) -> list[Case
     ]
     if steps:
         _start(steps[0], now=now)
-    return CaseStep.objects.bulk_create(steps)
+    insert_instances(steps)
+    return steps
 
 
 def _anchor_day(step: CaseStep, today: date) -> date:
@@ -467,7 +496,7 @@ def _start(step: CaseStep, *, now: datetime) -> None:
 
 def _activate(step: CaseStep, *, now: datetime) -> None:
     _start(step, now=now)
-    step.save(update_fields=["status", "started_at", "due"])
+    update_fields(step, ["status", "started_at", "due"])
 
 
 def _pauses(case: Case) -> list[Pause]:
@@ -559,19 +588,37 @@ def case_refuse(*, case: Case, actor: User, reasons: str) -> Notice:
 
 
 def _active_step(case: Case) -> CaseStep:
-    step = case.steps.filter(status=StepStatus.ACTIVE).select_related("org_unit").first()
-    if step is None:
-        raise Conflict("该办件没有正在办理的环节", extra={"status": case.status})
-    return step
+    return _case_steps(case)[1]
 
 
 def _case_steps(case: Case) -> tuple[list[CaseStep], CaseStep]:
-    """All the case's steps in one read (with their offices), and the active one."""
-    steps = list(case.steps.select_related("org_unit").order_by("position"))
+    """All the case's steps in one raw read, with their offices and the case attached, and the
+    active one."""
+    steps = select_models(CaseStep, "WHERE case_id = %s ORDER BY position", [case.pk])
+    _attach(case, steps)
     for step in steps:
         if step.status == StepStatus.ACTIVE:
             return steps, step
     raise Conflict("该办件没有正在办理的环节", extra={"status": case.status})
+
+
+def _attach(case: Case, steps: list[CaseStep]) -> None:
+    """Set ``step.case`` and ``step.org_unit`` as ``select_related`` would. A step's office is the
+    case's unit, its district (parent) or none (_office_for_level), so it is usually on hand;
+    any other is read in one query."""
+    offices: dict[int, OrgUnit] = {}
+    if Case.org_unit.is_cached(case):
+        unit = case.org_unit
+        offices[unit.pk] = unit
+        if OrgUnit.parent.is_cached(unit) and unit.parent is not None:
+            offices[unit.parent.pk] = unit.parent
+    wanted = {s.org_unit_id for s in steps if s.org_unit_id is not None and s.org_unit_id not in offices}
+    if wanted:
+        offices.update(OrgUnit.objects.in_bulk(wanted))
+    for step in steps:
+        CaseStep.case.field.set_cached_value(step, case)
+        if step.org_unit_id is not None:
+            CaseStep.org_unit.field.set_cached_value(step, offices[step.org_unit_id])
 
 
 def _require_step_actor(actor: User, step: CaseStep) -> None:
@@ -612,7 +659,7 @@ def case_step_complete(*, case: Case, actor: User, outcome: str, note: str = "")
     step.completed_at = now
     step.completed_by = _signed_in(actor)
     step.note = note
-    step.save(update_fields=["status", "outcome", "completed_at", "completed_by", "note"])
+    update_fields(step, ["status", "outcome", "completed_at", "completed_by", "note"])
     if outcome == StepOutcome.FAIL:
         case.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.SKIPPED)
         _close(case=case, actor=actor, result=CaseResult.DENIED, text=note)
@@ -664,7 +711,7 @@ def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
     step.outcome = StepOutcome.PASS
     step.completed_at = now
     step.note = note
-    step.save(update_fields=["status", "outcome", "completed_at", "note"])
+    update_fields(step, ["status", "outcome", "completed_at", "note"])
     _advance(case=case, after=step, actor=None, now=now)
     return case
 
@@ -689,7 +736,7 @@ def case_record_event(*, case: Case, actor: User | None, event: str, on: date | 
     step.outcome = StepOutcome.PASS
     step.completed_at = now
     step.note = note
-    step.save(update_fields=["status", "outcome", "completed_at", "note"])
+    update_fields(step, ["status", "outcome", "completed_at", "note"])
     _advance(case=case, after=step, actor=actor, now=now)
     return case
 

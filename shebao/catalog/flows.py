@@ -731,18 +731,23 @@ def flow_for_item(item: Any) -> FlowDef:
     import json
 
     from shebao.catalog.models import CatalogVersion, ItemFlow
+    from shebao.catalog.published import item_flow
 
     cached: FlowDef | None = getattr(item, _FLOW_ATTR, None)
     if cached is not None:
         return cached
-    row = ItemFlow.objects.filter(version_id=item.version_id, code=item.code).only("definition").first()
-    if row is None:
-        flow = flow_for(item.code)
-    else:
-        flow = _flow_from_json(item.code, json.dumps(row.definition, ensure_ascii=False, sort_keys=True))
-    # A published version is never edited, so its flow can ride on the item object for the rest
-    # of the request (submit, accept and close each need it). Only when the version is already
-    # loaded on the item (no extra query to find out); drafts are always read afresh.
+
+    def load(item: Any) -> FlowDef:
+        row = ItemFlow.objects.filter(version_id=item.version_id, code=item.code).only("definition").first()
+        if row is None:
+            return flow_for(item.code)
+        return _flow_from_json(item.code, json.dumps(row.definition, ensure_ascii=False, sort_keys=True))
+
+    # A published version is never edited, so its flow is kept per process (``published.py``)
+    # and rides on the item object for the rest of the request (submit, accept and close each
+    # need it). Only when the version is already loaded on the item (no extra query to find
+    # out); drafts are always read afresh.
+    flow = item_flow(item, load)
     version = getattr(item, "_state", None) and item._state.fields_cache.get("version")
     if version is not None and version.status == CatalogVersion.Status.PUBLISHED:
         setattr(item, _FLOW_ATTR, flow)

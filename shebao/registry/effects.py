@@ -17,12 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shebao.cases.models import Case, CaseEvent, CaseStatus
 from shebao.core.audit import audit_record
 from shebao.core.errors import ValidationFailed
+from shebao.core.sql import convert_value, insert_one
 
 from . import items  # noqa: F401  (registers every item)
 from .errors import RegistryRefused
@@ -61,29 +62,52 @@ def enabled() -> bool:
     return mode() != "off"
 
 
-def _skipped_for_want_of_data(case: Case) -> bool:
-    """In ``when_data`` mode a case with no registry data passes through; record that once."""
-    if mode() != "when_data" or stored_data(case) is not None:
-        return False
-    if not CaseEvent.objects.filter(case=case, action="registry_skipped").exists():
+_UNREAD: Any = object()  # ``raw`` not read yet (None is "read: the case has no data")
+
+
+def _data_and_skip_note(case: Case) -> tuple[Any, bool]:
+    """The case's stored data (None if none) and whether its ``registry_skipped`` note exists:
+    one raw statement, as 受理 and 办结 ask both on the case write path."""
+    table = connection.ops.quote_name(CaseData._meta.db_table)
+    events = connection.ops.quote_name(CaseEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT data FROM {table} WHERE case_id = %s ORDER BY id LIMIT 1), "
+            f"EXISTS (SELECT 1 FROM {events} WHERE case_id = %s AND action = %s)",
+            [case.pk, case.pk, "registry_skipped"],
+        )
+        data, noted = cursor.fetchone()
+    return (None if data is None else convert_value(CaseData, "data", data)), bool(noted)
+
+
+def _skipped_for_want_of_data(case: Case) -> tuple[bool, Any]:
+    """In ``when_data`` mode a case with no registry data passes through; record that once.
+    Returns (skipped, the stored data or ``_UNREAD``) so that the caller need not read it again."""
+    if mode() != "when_data":
+        return False, _UNREAD
+    raw, noted = _data_and_skip_note(case)
+    if raw is not None:
+        return False, raw
+    if not noted:
         note = "未登记业务数据，办结后登记簿不作变更"
-        CaseEvent.objects.create(case=case, at=timezone.now(), actor="system:registry", action="registry_skipped",
-                                 status_before=case.status, status_after=case.status, detail={"note": note})
+        insert_one(CaseEvent, {"case": case.pk, "at": timezone.now(), "actor": "system:registry",
+                               "action": "registry_skipped", "status_before": case.status,
+                               "status_after": case.status, "detail": {"note": note}})
         audit_record(actor="system:registry", action="registry.effect_skipped", object_type="case",
                      object_id=str(case.public_id), payload={"item": case.item.code, "note": note})
-    return True
+    return True, None
 
 
 def definition(code: str) -> ItemDef | None:
     return ITEMS.get(code)
 
 
-def _data(defn: ItemDef, case: Case, *, stage: str, raw: Any = None) -> Data | None:
+def _data(defn: ItemDef, case: Case, *, stage: str, raw: Any = _UNREAD) -> Data | None:
     """The case's validated data; defaults when the schema needs nothing; None when the data
     may still come later (``data_at='close'`` before 办结). Refuses when it is needed and missing."""
     if defn.schema is None:
         return None
-    if raw is None:
+    if raw is _UNREAD:
         raw = stored_data(case)
     if raw is None:
         try:
@@ -119,7 +143,7 @@ def evaluate(case: Case, *, stage: str = "accept", raw: Any = None) -> list[Find
     if defn is None:
         return []
     try:
-        data = _data(defn, case, stage=stage, raw=raw)
+        data = _data(defn, case, stage=stage, raw=_UNREAD if raw is None else raw)
         return _checks(defn, Ctx(case=case, data=data, stage=stage))  # type: ignore[arg-type]
     except RegistryRefused as exc:
         return [block(exc.rule, exc.message.split("（依据：")[0], exc.field or "")]
@@ -134,13 +158,16 @@ def check_case_preconditions(*, case: Case, deemed: bool = False) -> None:
     counts as accepted on receipt) is never refused here: the law has already accepted it. Its
     findings are recorded, and the data and the checks are enforced at 办结 instead."""
     defn = ITEMS.get(case.item.code)
-    if defn is None or not enabled() or _skipped_for_want_of_data(case):
+    if defn is None or not enabled():
+        return
+    skipped, raw = _skipped_for_want_of_data(case)
+    if skipped:
         return
     if deemed:
-        _store_findings(case, evaluate(case, stage="accept"))
+        _store_findings(case, evaluate(case, stage="accept", raw=None if raw is _UNREAD else raw))
         return
     try:
-        data = _data(defn, case, stage="accept")
+        data = _data(defn, case, stage="accept", raw=raw)
         findings = _checks(defn, Ctx(case=case, data=data, stage="accept"))
     except ValidationFailed as exc:
         raise RegistryRefused(exc.message, rule=f"{case.item.code}业务数据", field=exc.field) from None
@@ -153,11 +180,14 @@ def check_case_preconditions(*, case: Case, deemed: bool = False) -> None:
 def apply_case_effect(*, case: Case) -> None:
     """Apply the item's effect to the registries, inside the transaction that closes the case."""
     defn = ITEMS.get(case.item.code)
-    if defn is None or defn.apply_fn is None or not enabled() or _skipped_for_want_of_data(case):
+    if defn is None or defn.apply_fn is None or not enabled():
+        return
+    skipped, raw = _skipped_for_want_of_data(case)
+    if skipped:
         return
     with transaction.atomic():
         try:
-            data = _data(defn, case, stage="close")
+            data = _data(defn, case, stage="close", raw=raw)
             ctx = Ctx(case=case, data=data, stage="close", actor=last_actor(case), today=timezone.localdate())
             findings = _checks(defn, ctx)
             error = refusal(findings)

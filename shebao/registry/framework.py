@@ -32,6 +32,7 @@ from shebao.accounts.models import OrgUnit
 from shebao.cases.models import Case, CaseEvent
 from shebao.core.errors import ValidationFailed
 from shebao.core.identifiers import validate_credit_code, validate_id_number, validate_org_code
+from shebao.core.sql import select_values
 
 from .errors import RegistryRefused
 from .models import CaseData, Employer, EmployerStatus, Person, PersonStatus
@@ -288,8 +289,9 @@ def last_actor(case: Case) -> str:
 
 
 def stored_data(case: Case) -> dict[str, Any] | None:
-    row = CaseData.objects.filter(case=case).values_list("data", flat=True).first()
-    return row if row is not None else None
+    # On the case write path (受理 and 办结 read it): one raw SELECT, no ORM compilation.
+    rows = select_values(CaseData, ("data",), "WHERE case_id = %s ORDER BY id LIMIT 1", [case.pk])
+    return rows[0][0] if rows else None
 
 
 def refusal(findings: list[Finding]) -> RegistryRefused | None:
