@@ -137,7 +137,7 @@ def case_item(*, code: str, version: CatalogVersion) -> ServiceItem:
 def _cached_entry(item: ServiceItem) -> _ItemEntry | None:
     """The cache entry of an item whose (published) version is loaded on it; None otherwise."""
     version = ServiceItem.version.field.get_cached_value(item, default=None)
-    if version is None or version_key(version) is None:
+    if not isinstance(version, CatalogVersion) or version_key(version) is None:
         return None
     return _entry(version, item.code)
 

@@ -14,6 +14,7 @@ from shebao.catalog.flows import flow_for_item
 from shebao.catalog.models import CatalogVersion, ServiceItem
 from shebao.catalog.selectors import catalog_version_in_force, item_for_case
 from shebao.changes import services as changes
+
 from .conftest import People
 
 pytestmark = pytest.mark.django_db
