@@ -587,10 +587,6 @@ def case_refuse(*, case: Case, actor: User, reasons: str) -> Notice:
 # --------------------------------------------------------------------------- steps
 
 
-def _active_step(case: Case) -> CaseStep:
-    return _case_steps(case)[1]
-
-
 def _case_steps(case: Case) -> tuple[list[CaseStep], CaseStep]:
     """All the case's steps in one raw read, with their offices and the case attached, and the
     active one."""
@@ -698,7 +694,7 @@ def _advance(*, case: Case, after: CaseStep, actor: User | None, now: datetime,
 def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
     """The scheduler finishes an automatic step (batch sent, next-day confirmation)."""
     _lock_case(case)
-    step = _active_step(case)
+    steps, step = _case_steps(case)
     if step.pk != step_id or not step.auto:
         raise Conflict("该环节已不是待自动办理的环节")
     now = timezone.now()
@@ -712,7 +708,7 @@ def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
     step.completed_at = now
     step.note = note
     update_fields(step, ["status", "outcome", "completed_at", "note"])
-    _advance(case=case, after=step, actor=None, now=now)
+    _advance(case=case, after=step, actor=None, now=now, steps=steps)
     return case
 
 
@@ -720,7 +716,7 @@ def system_step_complete(*, case: Case, step_id: int, note: str) -> Case:
 def case_record_event(*, case: Case, actor: User | None, event: str, on: date | None = None, note: str = "") -> Case:
     """An outside event the active 'await' step waits for (联系函 received, funds arrived, paid)."""
     _lock_case(case)
-    step = _active_step(case)
+    steps, step = _case_steps(case)
     if actor is not None:
         _require_step_actor(actor, step)
     if step.kind != "await" or step.event != event:
@@ -737,7 +733,7 @@ def case_record_event(*, case: Case, actor: User | None, event: str, on: date | 
     step.completed_at = now
     step.note = note
     update_fields(step, ["status", "outcome", "completed_at", "note"])
-    _advance(case=case, after=step, actor=actor, now=now)
+    _advance(case=case, after=step, actor=actor, now=now, steps=steps)
     return case
 
 

@@ -102,7 +102,7 @@ def version_in_force(*, on: date | None = None) -> CatalogVersion | None:
     return version
 
 
-def _entry(version: CatalogVersion, code: str) -> _ItemEntry | None:
+def _entry(version: CatalogVersion, code: str, *, asked: str = "") -> _ItemEntry | None:
     vkey = version_key(version)
     if vkey is None:
         return None
@@ -111,7 +111,7 @@ def _entry(version: CatalogVersion, code: str) -> _ItemEntry | None:
     if entry is None:
         found = select_values(ServiceItem, _ITEM_FIELDS, "WHERE version_id = %s AND code = %s", [version.pk, code])
         if not found:
-            raise NotFound(f"事项编号 {code} 不存在", field="code")
+            raise NotFound(f"事项编号 {asked or code} 不存在", field="code")
         entry = _ItemEntry(values=found[0])
         with _lock:
             _items[key] = entry
@@ -126,18 +126,19 @@ def case_item(*, code: str, version: CatalogVersion) -> ServiceItem:
     from .selectors import item_for_case, normalize_item_code
 
     canonical = normalize_item_code(code)
-    entry = _entry(version, canonical)
+    entry = _entry(version, canonical, asked=code)
     if entry is None:
-        return item_for_case(code=canonical, version=version)
+        return item_for_case(code=code, version=version)
     item = ServiceItem.from_db(connection.alias, _ITEM_FIELDS, entry.values)
     ServiceItem.version.field.set_cached_value(item, version)
     return item
 
 
 def _cached_entry(item: ServiceItem) -> _ItemEntry | None:
-    """The cache entry of an item whose (published) version is loaded on it; None otherwise."""
-    version = ServiceItem.version.field.get_cached_value(item, default=None)
-    if not isinstance(version, CatalogVersion) or version_key(version) is None:
+    """The cache entry of an item of a published version; None for a draft's item. The version is
+    loaded on the item if it is not yet (the case engine needs it anyway: notices cite it)."""
+    version = item.version
+    if version_key(version) is None:
         return None
     return _entry(version, item.code)
 
