@@ -8,8 +8,8 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BaseModel
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import BaseModel
 
 from shebao.accounts.models import OrgUnit
 from shebao.core import access
