@@ -15,6 +15,9 @@ in another, keep-alive connections, two mixes of GET requests:
 
 Reports p50 / p99 latency, requests per second, errors (non-2xx, socket errors), and the server
 process's peak resident memory (VmHWM). Target: p99 <= 100 ms, no errors, peak RSS <= 300 MB.
+Before each timed mix it runs the mix with one client and reports the server's CPU time per
+request (utime + stime of the server and its workers, from /proc): the figure that does not
+depend on how busy a shared machine is. It also prints how many connections each worker held.
 Machine-independent check (--smoke): no errors.
 """
 # bench-databases: sqlite postgresql
