@@ -198,6 +198,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="shebao serve --workers (the README's production set-up: one per core)")
     parser.add_argument("--threads", type=int, default=8, help="shebao serve --threads")
+    parser.add_argument("--cache-url", default=os.environ.get("SHEBAO_CACHE_URL", ""),
+                        help="the server's SHEBAO_CACHE_URL (default: the environment's, else a per-process cache); "
+                             "the README's production set-up shares one Redis between the workers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         fail("wrk is not installed (apt-get install -y wrk)")
@@ -205,6 +208,9 @@ def main() -> int:
     env = {"SHEBAO_DATA_DIR": str(workdir), "SHEBAO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if args.cache_url:
+        env["SHEBAO_CACHE_URL"] = args.cache_url
+        env["SHEBAO_CACHE_KEY_PREFIX"] = f"shebao-bench-{os.getpid()}"  # a fresh, empty cache of its own
     token, ids, queries = prepare(env, args.cases)
     vendor = "postgresql" if env.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
@@ -236,7 +242,7 @@ def main() -> int:
             [(f"/api/v1/cases?q={q}", auth) for q in queries[:100]] + [("/api/v1/cases?open=true", auth)] * 10
         rss_start = peak_rss_mb(server.pid)
         print(f"server: shebao serve --workers {args.workers} --threads {args.threads} (waitress) pid {server.pid} "
-              f"on {vendor}; RSS after start {rss_start:.0f} MB; "
+              f"on {vendor}, cache {'Redis ' + args.cache_url if args.cache_url else 'per process'}; RSS after start {rss_start:.0f} MB; "
               f"{len(catalog)} catalog and {len(cases)} case URLs; {args.connections} connections, "
               f"{args.duration} s per mix", flush=True)
         worst_rss = 0.0
