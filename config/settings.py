@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
+from shebao.core.caches import cache_config
 from shebao.core.env import EnvironmentVariableError, env_bool, env_int, env_list, env_str
 
 # Lets typed code write ModelAdmin[Item], QuerySet[Item] etc. at run time, not only for mypy.
@@ -130,6 +131,11 @@ def _database_from_env() -> dict[str, object]:
 
 
 DATABASES = {"default": _database_from_env()}
+
+# Per-process memory by default; SHEBAO_CACHE_URL=redis://… shares the cache (the /track/ rate
+# limit, cached catalog responses) between server processes and hosts (shebao/core/caches.py).
+CACHES = {"default": cache_config(env_str("SHEBAO_CACHE_URL", ""),
+                                  key_prefix=env_str("SHEBAO_CACHE_KEY_PREFIX", "shebao"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2id first (new and changed passwords); the others only verify hashes made before it and
