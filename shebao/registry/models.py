@@ -543,34 +543,56 @@ class PayableStatus(models.TextChoices):
 
 class Payable(models.Model):
     """应付帐: one amount owed by a fund. A payable is paid once: the transition pending → paid is a
-    guarded update, and a monthly payable is unique per decision and month."""
+    guarded update, and a monthly payable is unique per decision and month.
 
-    number = models.CharField(max_length=20, unique=True)
+    The monthly run inserts one row per pensioner (about a million) and the payroll then pays each
+    of them, so every index here costs a million entries a month. Hence (docs/registry.md):
+    no index on a column the payment changes (``status``, ``paid_at``, ``run``), so that on
+    PostgreSQL, with half of each page left free, paying updates every row in place (a HOT update
+    writes no index entry); the unique (decision, period, kind) index also serves look-ups by
+    decision; ``employer`` and ``case``, empty on monthly payables, are indexed only where set;
+    ``number`` is unique through a constraint (a ``unique=True`` CharField gets a second, LIKE
+    index on PostgreSQL that nothing here uses)."""
+
+    number = models.CharField(max_length=20)
     decision = models.ForeignKey(BenefitDecision, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="payables")
+                                 related_name="payables", db_index=False)
     kind = models.CharField(max_length=30, choices=BenefitKind.choices)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="payables")
-    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="payables")
+    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="payables",
+                                 db_index=False)
     period = models.DateField(null=True, blank=True, help_text="The month paid for (monthly benefits).")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=10, choices=PayableStatus.choices, default=PayableStatus.PENDING)
     due_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
-    run = models.ForeignKey(PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="payables")
+    run = models.ForeignKey(PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="payables",
+                            db_index=False)
     note = models.CharField(max_length=200, blank=True)
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["decision", "period", "kind"], condition=Q(period__isnull=False),
-                                    name="uniq_payable_month"),
+            models.UniqueConstraint(fields=["number"], name="uniq_payable_number"),
+            # One monthly payable per decision, month and kind. One-off payables have no period, and
+            # NULLs never collide in a unique index, so no condition is needed (and without one the
+            # index serves every look-up by decision).
+            models.UniqueConstraint(fields=["decision", "period", "kind"], name="uniq_payable_month"),
             # Paid means paid by exactly one run at one time; the move pending → paid is a guarded update.
             models.CheckConstraint(condition=~Q(status="paid") | (Q(paid_at__isnull=False) & Q(run__isnull=False)),
                                    name="payable_paid_has_run"),
         ]
-        indexes = [models.Index(fields=["status", "kind"])]
+        indexes = [
+            # The month's payroll (period, kind), and also an exact probe for "this decision's payable of
+            # this month": with the decision in it, a plan made on stale statistics (a new month's period
+            # is never in them) cannot turn the runs' NOT EXISTS into a scan of the whole month.
+            models.Index(fields=["period", "kind", "decision"], name="payable_period_kind"),
+            models.Index(fields=["employer"], condition=Q(employer__isnull=False), name="payable_employer"),
+            models.Index(fields=["case"], condition=Q(case__isnull=False), name="payable_case"),
+        ]
         verbose_name = "应付帐"
         verbose_name_plural = "应付帐"
 

@@ -9,6 +9,7 @@ each action runs in one transaction.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,23 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 def _not_found(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "404.html", {"message": message}, status=404)
+
+
+def visible_case(view: Callable[[HttpRequest, Case], HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve the URL's ``case_id`` to a case the signed-in user may see, or show the 404 page.
+
+    Cases another office or applicant owns answer 404, not 403: their existence is not disclosed.
+    """
+
+    @functools.wraps(view)
+    def with_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+        try:
+            case = case_selectors.case_get(user=request.user, public_id=str(case_id))
+        except NotFound as exc:
+            return _not_found(request, exc.message)
+        return view(request, case)
+
+    return with_case
 
 
 staff_required = page(access.STAFF, template="web/forbidden.html")
@@ -372,11 +390,8 @@ def _effect_text(code: str) -> str:
 
 @staff_required
 @require_GET
-def work_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
+@visible_case
+def work_case(request: HttpRequest, case: Case) -> HttpResponse:
     if case.applicant_id_number or case.agent_id_number:  # the page shows a person's identity
         personal_data_read(request=request, subject_kind=SubjectKind.CASE, subject_key=case.reference,
                            subject_name=case.applicant_name, id_number=case.applicant_id_number or case.agent_id_number)
@@ -465,11 +480,8 @@ def _cleaned(form_class: type[Any], post: Any) -> dict[str, Any]:
 
 @staff_required
 @require_POST
-def work_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
+@visible_case
+def work_act(request: HttpRequest, case: Case) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action not in STAFF_ACTIONS:
@@ -486,12 +498,9 @@ def work_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_POST
-def work_registry_data(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+@visible_case
+def work_registry_data(request: HttpRequest, case: Case) -> HttpResponse:
     """Save the case's business data from the generated form (the same service as the API)."""
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
     schema = dataform.schema_for(case.item.code)
     data = dataform.parse(request.POST, schema) if schema is not None else {}
     try:
@@ -516,12 +525,9 @@ def work_registry_data(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse
 
 @signed_in
 @require_POST
-def case_upload(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+@visible_case
+def case_upload(request: HttpRequest, case: Case) -> HttpResponse:
     """Add files to a case's checklist (the applicant, or the window before 受理)."""
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
     staff = is_staff_user(request.user)
     template = "web/work_case.html" if staff else "web/my_case.html"
     raw_material = request.POST.get("material", "")
@@ -712,21 +718,15 @@ def my_apply_item(request: HttpRequest, code: str) -> HttpResponse:
 
 @applicant_required
 @require_GET
-def my_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
+@visible_case
+def my_case(request: HttpRequest, case: Case) -> HttpResponse:
     return _case_page(request, case, "web/my_case.html")
 
 
 @applicant_required
 @require_POST
-def my_act(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    try:
-        case = case_selectors.case_get(user=request.user, public_id=str(case_id))
-    except NotFound as exc:
-        return _not_found(request, exc.message)
+@visible_case
+def my_act(request: HttpRequest, case: Case) -> HttpResponse:
     action = request.POST.get("action", "")
     user: Any = request.user
     try:

@@ -79,6 +79,26 @@ def test_a_payable_cannot_exist_twice_nor_be_paid_without_its_run(reg: Reg) -> N
                                period=date(2026, 11, 1), amount=Decimal("1"), created_at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():
         Payable.objects.filter(decision=decision).update(status=PayableStatus.PAID)
+    # One-off payables (no month) of the same decision are not monthly ones: any number may exist.
+    for number in ("YF9999999990", "YF9999999991"):
+        Payable.objects.create(number=number, decision=decision, kind=decision.kind, person=decision.person,
+                               amount=Decimal("1"), created_at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():  # numbers stay unique
+        Payable.objects.create(number="YF9999999990", kind=decision.kind, amount=Decimal("1"),
+                               created_at=timezone.now())
+
+
+def test_the_payroll_changes_no_indexed_column(reg: Reg) -> None:
+    """Paying writes status, paid_at and run; none of them may be in an index of the payables, or on
+    PostgreSQL each of a million payments writes every index (docs/registry.md: HOT updates)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Payable._meta.db_table)
+    indexed = {column for info in constraints.values() if info["index"] or info["unique"]
+               for column in info["columns"]}
+    assert {"decision_id", "period", "kind", "number"} <= indexed
+    assert indexed.isdisjoint({"status", "paid_at", "run_id"}), indexed
 
 
 def test_missed_certification_suspends_from_january_once(reg: Reg) -> None:
