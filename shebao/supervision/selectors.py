@@ -488,7 +488,8 @@ def summary(filters: Filters, *, dim: str = "office", use_rollup: bool = True) -
             row.label, row.sub = "（系统/未分配）", "视为受理等"
         else:
             row.label, row.sub = labels.get(key, (str(key), ""))
-    ordered = sorted(rows.values(), key=lambda r: (-(r.received + r.completed + r.overdue), r.label))
+    # The key last: two officers can share a display name; the order must not depend on the plan.
+    ordered = sorted(rows.values(), key=lambda r: (-(r.received + r.completed + r.overdue), r.label, str(r.key)))
     return totals, ordered
 
 
