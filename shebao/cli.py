@@ -63,6 +63,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_registry_seed()
         demo_cases_seed()
     from django.conf import settings
+
+    from shebao.core.dbstats import db_statistics_refresh
+
+    db_statistics_refresh()  # SQLite's planner needs statistics to pick the right index
     from django.core.wsgi import get_wsgi_application
 
     from shebao.core.server import serve
@@ -177,6 +181,9 @@ def cmd_tick(args: argparse.Namespace) -> int:
         lines = [*report.lines(), *supervision_tick(today=timezone.localdate(report.now))]
     if waited >= 0.5:
         lines.insert(1, f"waited {waited:.1f}s for another tick to finish")
+    from shebao.core.dbstats import db_statistics_refresh
+
+    db_statistics_refresh()  # the data has grown since the server started: keep SQLite's plans right
     for line in lines:
         print(line)
     return 0

@@ -149,7 +149,12 @@ class Case(models.Model):
     @property
     def reference(self) -> str:
         """What the applicant quotes: the 办件编号 once accepted, else the application id."""
-        return self.number or f"申请{str(self.public_id)[:8].upper()}"
+        return case_reference(self.number, self.public_id)
+
+
+def case_reference(number: str | None, public_id: Any) -> str:
+    """``Case.reference`` from the two columns (for reads that load columns, not cases)."""
+    return number or f"申请{str(public_id)[:8].upper()}"
 
 
 class CaseMaterial(models.Model):

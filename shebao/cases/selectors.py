@@ -8,47 +8,109 @@ divisions the cases with a step at their level; supervisors and admins everythin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
-from shebao.accounts.selectors import user_org_unit, user_roles
+from shebao.accounts.selectors import user_org_unit, user_roles, user_served_unit_ids
+from shebao.catalog.models import CatalogVersion, Material, ServiceItem
 from shebao.core.errors import NotFound, ValidationFailed
+from shebao.core.reads import Projection, all_fields, fetch, prep, split
 
-from .models import OPEN_STATUSES, Case, CaseStatus, CaseStep, StepStatus, WarningLevel, applicant_key
+from .models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseStatus,
+    CaseStep,
+    Notice,
+    StepStatus,
+    WarningLevel,
+    applicant_key,
+)
 
 READ_ALL_ROLES = {Role.SUPERVISOR, Role.ADMIN}
 STAFF_ROLES = {Role.WINDOW_CLERK, Role.REVIEWER, Role.CITY_REVIEWER, Role.FINANCE, Role.BUREAU_APPROVER}
 APPLICANT_ROLES = {Role.APPLICANT_UNIT, Role.APPLICANT_PERSON, Role.AGENT}
 
 
-def visible_cases(user: object) -> QuerySet[Case]:
-    cases = Case.objects.select_related("item__version", "org_unit")
+@dataclass(frozen=True)
+class CaseScope:
+    """Which cases a user may read, as data: ``visible_cases`` turns it into a filter, ``case_read``
+    applies it to one loaded case. One set of rules, two readers (tested to agree)."""
+
+    everything: bool = False
+    applicant_user_id: int | None = None
+    offices: tuple[int, ...] = ()  # the user's unit and the street windows under a district office
+    step_level: str | None = None  # city centres and bureau divisions: steps at their level ...
+    step_roles: frozenset[str] = frozenset()  # ... for one of their roles, routed to no named unit
+
+
+def case_scope(user: object) -> CaseScope | None:
+    """The user's ``CaseScope``; None for anonymous or inactive users (nothing)."""
     if not getattr(user, "is_authenticated", False):
-        return cases.none()
+        return None
     roles = user_roles(user)
     if roles & READ_ALL_ROLES:
-        return cases
+        return CaseScope(everything=True)
     unit = user_org_unit(user)
     staff = unit is not None and bool(roles & STAFF_ROLES)
     # Only accounts that can apply online have cases as applicant (services.case_submit); leaving
     # the term out for staff keeps their queries on the office index (an OR with it makes SQLite
     # scan the case table).
-    visible = Q(applicant_user=user) if roles & APPLICANT_ROLES or not staff else Q(pk__in=[])
-    if unit is not None and staff:
-        # Steps are routed to a named unit only when it is the receiving office or its district
-        # office (services._office_for_level), so "a step routed to me" adds nothing to the
-        # offices served. Without a join on the steps (and the DISTINCT it needs) the filter is
-        # one IN list on the indexed office column: a million cases cost what one office's cost.
-        served = [unit.pk, *OrgUnit.objects.filter(parent=unit).values_list("pk", flat=True)]
-        visible |= Q(org_unit_id__in=served)
-        if unit.level in {OrgLevel.CITY, OrgLevel.BUREAU}:
-            # City and bureau steps are routed by level and role, not to a named unit.
-            visible |= Q(Exists(CaseStep.objects.filter(
-                case=OuterRef("pk"), level=unit.level, role__in=list(roles), org_unit__isnull=True)))
-    return cases.filter(visible)
+    applicant = getattr(user, "pk", None) if roles & APPLICANT_ROLES or not staff else None
+    if unit is None or not staff:
+        return CaseScope(applicant_user_id=applicant)
+    # Steps are routed to a named unit only when it is the receiving office or its district
+    # office (services._office_for_level), so "a step routed to me" adds nothing to the offices
+    # served. City and bureau steps are routed by level and role, not to a named unit.
+    level = unit.level if unit.level in {OrgLevel.CITY, OrgLevel.BUREAU} else None
+    return CaseScope(applicant_user_id=applicant, offices=user_served_unit_ids(user), step_level=level,
+                     step_roles=roles if level else frozenset())
+
+
+def _scope_q(scope: CaseScope) -> Q:
+    visible = Q(applicant_user_id=scope.applicant_user_id) if scope.applicant_user_id is not None else Q(pk__in=[])
+    if scope.offices:
+        # Without a join on the steps (and the DISTINCT it needs) the filter is one IN list on the
+        # indexed office column: a million cases cost what one office's cost.
+        visible |= Q(org_unit_id__in=scope.offices)
+    if scope.step_level:
+        visible |= Q(Exists(CaseStep.objects.filter(
+            case=OuterRef("pk"), level=scope.step_level, role__in=sorted(scope.step_roles), org_unit__isnull=True)))
+    return visible
+
+
+def scope_allows(scope: CaseScope | None, case: Case, steps: Iterable[CaseStep]) -> bool:
+    """``_scope_q`` for one case whose steps are loaded."""
+    if scope is None:
+        return False
+    if scope.everything:
+        return True
+    if scope.applicant_user_id is not None and case.applicant_user_id == scope.applicant_user_id:
+        return True
+    if case.org_unit_id in scope.offices:
+        return True
+    return scope.step_level is not None and any(
+        s.level == scope.step_level and s.role in scope.step_roles and s.org_unit_id is None for s in steps)
+
+
+def visible_cases(user: object) -> QuerySet[Case]:
+    cases = Case.objects.select_related("item__version", "org_unit")
+    scope = case_scope(user)
+    if scope is None:
+        return cases.none()
+    if scope.everything:
+        return cases
+    return cases.filter(_scope_q(scope))
 
 
 # 办件编号: office code (letters, digits) + YYYYMMDD + 4-digit sequence, e.g. JA202611280007.
@@ -187,3 +249,108 @@ def work_queue_screen(*, user: object, show: str = "all", q: str = "", offset: i
 
 def active_step(case: Case) -> CaseStep | None:
     return case.steps.filter(status=StepStatus.ACTIVE).first()
+
+
+# --------------------------------------------------------------------------- one case, lean
+#
+# The API's case detail (``GET /api/v1/cases/{id}`` and the answer to every action) is the hottest
+# read: five indexed look-ups, written out once and converted by the fields' own converters
+# (``core.reads``), instead of ten statements compiled by the ORM on every request.
+
+_CASE = all_fields(Case, "c")
+_ITEM = Projection(ServiceItem, "i", ("id", "code", "name", "version"))
+_VERSION = Projection(CatalogVersion, "v", ("id", "number"))
+_OFFICE = all_fields(OrgUnit, "ou")
+_STEP = all_fields(CaseStep, "s")
+_STEP_OFFICE = all_fields(OrgUnit, "so")
+_MATERIAL = all_fields(CaseMaterial, "m")
+_MATERIAL_COUNTS = Projection(Material, "mt", ("id", "original_count", "copy_count"))
+_NOTICE = all_fields(Notice, "n")
+_EVENT = all_fields(CaseEvent, "e")
+
+
+@lru_cache(maxsize=4)
+def _read_sql(vendor: str) -> dict[str, str]:
+    def t(model: type[Model]) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    return {
+        "case": f"SELECT {_CASE.columns()}, {_ITEM.columns()}, {_VERSION.columns()}, {_OFFICE.columns()} "
+                f"FROM {t(Case)} c JOIN {t(ServiceItem)} i ON i.id = c.item_id "
+                f"JOIN {t(CatalogVersion)} v ON v.id = i.version_id JOIN {t(OrgUnit)} ou ON ou.id = c.org_unit_id "
+                f"WHERE c.%s = %%s",
+        "steps": f"SELECT {_STEP.columns()}, {_STEP_OFFICE.columns()} FROM {t(CaseStep)} s "
+                 f"LEFT JOIN {t(OrgUnit)} so ON so.id = s.org_unit_id WHERE s.case_id = %s ORDER BY s.position",
+        "materials": f"SELECT {_MATERIAL.columns()}, {_MATERIAL_COUNTS.columns()} FROM {t(CaseMaterial)} m "
+                     f"JOIN {t(Material)} mt ON mt.id = m.material_id WHERE m.case_id = %s ORDER BY m.position, m.id",
+        "notices": f"SELECT {_NOTICE.columns()} FROM {t(Notice)} n WHERE n.case_id = %s ORDER BY n.issued_at, n.id",
+        "events": f"SELECT {_EVENT.columns()} FROM {t(CaseEvent)} e WHERE e.case_id = %s ORDER BY e.at, e.id",
+    }
+
+
+@dataclass
+class CaseRead:
+    """A case with everything its detail shows: the item (code, name, version number), the office,
+    the checklist, the steps (with their offices), the notices and the timeline, in display order."""
+
+    case: Case
+    materials: list[CaseMaterial]
+    steps: list[CaseStep]
+    notices: list[Notice]
+    events: list[CaseEvent]
+
+
+def _load(by: str, value: Any, user: object | None) -> CaseRead | None:
+    sql = _read_sql(connection.vendor)
+    rows = fetch(sql["case"] % (by,), [value])
+    if not rows:
+        return None
+    case_values, item_values, version_values, office_values = split(rows[0], _CASE, _ITEM, _VERSION, _OFFICE)
+    case, item, version, office = (p.instance(v) for p, v in ((_CASE, case_values), (_ITEM, item_values),
+                                                              (_VERSION, version_values), (_OFFICE, office_values)))
+    assert isinstance(case, Case) and isinstance(item, ServiceItem) and isinstance(office, OrgUnit)
+    item.version = version  # type: ignore[assignment]
+    case.item = item
+    case.org_unit = office
+    steps = []
+    for row in fetch(sql["steps"], [case.pk]):
+        step_values, step_office_values = split(row, _STEP, _STEP_OFFICE)
+        step = _STEP.instance(step_values)
+        assert isinstance(step, CaseStep)
+        step.case = case
+        if step.org_unit_id is not None:
+            step.org_unit = _STEP_OFFICE.instance(step_office_values)  # type: ignore[assignment]
+        steps.append(step)
+    if user is not None and not scope_allows(case_scope(user), case, steps):
+        return None
+    materials = []
+    for row in fetch(sql["materials"], [case.pk]):
+        material_values, counts = split(row, _MATERIAL, _MATERIAL_COUNTS)
+        material = _MATERIAL.instance(material_values)
+        assert isinstance(material, CaseMaterial)
+        material.material = _MATERIAL_COUNTS.instance(counts)  # type: ignore[assignment]
+        materials.append(material)
+    notices = [_NOTICE.instance(row) for row in fetch(sql["notices"], [case.pk])]
+    events = [_EVENT.instance(row) for row in fetch(sql["events"], [case.pk])]
+    return CaseRead(case=case, materials=materials, steps=steps, notices=notices,  # type: ignore[arg-type]
+                    events=events)  # type: ignore[arg-type]
+
+
+def case_read(*, user: object, public_id: str) -> CaseRead:
+    """The case ``public_id`` with its detail, if ``user`` may see it (the rules of ``visible_cases``)."""
+    try:
+        key = prep(Case, "public_id", public_id)
+    except (ValueError, DjangoValidationError):  # a malformed UUID
+        raise NotFound("办件不存在，或您无权查看", field="case") from None
+    read = _load("public_id", key, user) if case_scope(user) is not None else None
+    if read is None:
+        raise NotFound("办件不存在，或您无权查看", field="case")
+    return read
+
+
+def case_read_after_write(case: Case) -> CaseRead:
+    """The detail of a case a service has just acted on (the service checked who may act)."""
+    read = _load("id", case.pk, None)
+    if read is None:
+        raise NotFound("办件不存在，或您无权查看", field="case")
+    return read

@@ -8,7 +8,7 @@ same moment exactly one succeeds and the other gets a Conflict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -892,8 +892,9 @@ def _allowed(check: Any) -> bool:
     return True
 
 
-def available_actions(*, case: Case, user: User) -> list[str]:
-    """The actions this user may take on this case now: the buttons a screen shows."""
+def available_actions(*, case: Case, user: User, steps: Sequence[CaseStep] | None = None) -> list[str]:
+    """The actions this user may take on this case now: the buttons a screen shows. ``steps``: the
+    case's steps when the caller has them loaded (the API's detail), saving a query."""
     actions: list[str] = []
     is_applicant = _is_applicant_of(user, case)
     window = _allowed(lambda: _require_window(user, case, ""))
@@ -905,7 +906,8 @@ def available_actions(*, case: Case, user: User) -> list[str]:
     if status == CaseStatus.INCOMPLETE and (window or is_applicant):
         actions.append("supplement")
     if status == CaseStatus.ACCEPTED:
-        step = case.steps.filter(status=StepStatus.ACTIVE).first()
+        step = (case.steps.filter(status=StepStatus.ACTIVE).first() if steps is None
+                else next((s for s in steps if s.status == StepStatus.ACTIVE), None))
         if step is not None and _allowed(lambda: _require_step_actor(user, step)):
             actions.append("record_event" if step.kind == "await" else "complete_step")
         if _allowed(lambda: _require_role(user, CLOCK_ROLES, "")):

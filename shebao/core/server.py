@@ -11,6 +11,7 @@ Unix only for ``workers > 1`` (``os.fork``).
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import signal
 import socket
@@ -41,6 +42,7 @@ def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8,
     connections.close_all()  # a connection must never be shared by two processes
     children: dict[int, int] = {}
     stopping = False
+    held = _SharedCounts(workers)
 
     def start(slot: int) -> None:
         pid = os.fork()
@@ -48,7 +50,7 @@ def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8,
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                waitress_serve(app, sockets=[sock], threads=threads, ident="shebao", **options)
+                _serve_balanced(app, sock, slot, held, threads=threads, **options)
             finally:
                 os._exit(0)
         children[pid] = slot
@@ -70,8 +72,68 @@ def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8,
         except ChildProcessError:
             break
         slot = children.pop(pid, -1)
+        if slot >= 0:
+            held.set(slot, _GONE)  # nobody leaves connections to a worker that is not there
         if slot >= 0 and not stopping:
             print(f"shebao: worker {pid} exited ({status}); starting another", file=sys.stderr, flush=True)
             time.sleep(0.5)  # no tight loop if workers die at start-up
             start(slot)
     sock.close()
+
+
+_GONE = 1 << 62
+
+
+class _SharedCounts:
+    """One integer per worker in memory shared across ``fork``: the connections each holds."""
+
+    def __init__(self, n: int) -> None:
+        self._map = mmap.mmap(-1, 8 * n)
+        self.values = memoryview(self._map).cast("q")
+
+    def set(self, slot: int, value: int) -> None:
+        self.values[slot] = value
+
+    def least_of_others(self, slot: int) -> int:
+        return min((v for i, v in enumerate(self.values) if i != slot), default=_GONE)
+
+
+def _serve_balanced(app: Any, sock: socket.socket, slot: int, held: _SharedCounts, *, threads: int,
+                    **options: Any) -> None:
+    """Waitress on the shared socket, taking new connections only while holding no more than the
+    other workers.
+
+    Every worker waits on the one listening socket and the first to call ``accept()`` wins, so a
+    burst of keep-alive connections lands unevenly: 8 and 24 of 32 in bench/http_reads.py, and
+    the worker with 24 answers three times as slowly while the other idles. Here each worker
+    publishes how many connections it holds (before each wait of its event loop) and leaves the
+    listening socket out of the wait while another holds fewer; the kernel then gives the
+    connection to that one. Nothing else changes: a worker alone, or all equal, accepts as Waitress
+    does, and a worker that dies counts as full until its replacement starts."""
+    import logging
+
+    from waitress.server import create_server
+
+    logging.basicConfig()
+    server = create_server(app, sockets=[sock], threads=threads, ident="shebao", **options)
+    # One socket: create_server returns the listening dispatcher itself (several: a wrapper
+    # whose map holds them, beside the trigger, which has no channels).
+    candidates = [server] if hasattr(server, "readable") else list(getattr(server, "map", {}).values())
+    for listener in (c for c in candidates if hasattr(c, "active_channels")):
+        _balance(listener, slot, held)
+    held.set(slot, 0)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def _balance(listener: Any, slot: int, held: _SharedCounts) -> None:
+    """Make a Waitress listening dispatcher wait for new connections only while this worker holds
+    no more of them than the least busy other worker (``readable`` runs before each wait)."""
+    base = listener.readable
+
+    def readable() -> bool:
+        mine = len(listener.active_channels)
+        held.set(slot, mine)
+        return bool(base()) and mine <= held.least_of_others(slot)
+
+    listener.readable = readable

@@ -18,6 +18,9 @@ def test_item_responses_are_cached_until_a_version_changes(client: Client, catal
     ServiceItem.objects.filter(version=catalog, code="SBZX00001").update(name="改过的名称")
     again = client.get("/api/v1/items/SBZX00001")
     assert again.content == first.content
+    # A cached answer carries its length like a fresh one: without it Waitress closes the
+    # connection after every cached response (keep-alive clients reconnect each time).
+    assert again["Content-Length"] == first["Content-Length"] == str(len(again.content))
     assert client.get("/api/v1/items", {"q": "参保"}).json() == listed
     # ...until the catalog's generation moves (a version published, changed or coming into force).
     catalog.save()
