@@ -15,7 +15,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles, user_served_unit_ids
@@ -32,6 +33,7 @@ from .models import (
     CaseStep,
     Notice,
     StepStatus,
+    WarningLevel,
     applicant_key,
 )
 
@@ -197,6 +199,52 @@ def work_queue_page(*, user: object, offset: int = 0, limit: int = 20) -> tuple[
     keys = list(queue.values_list("pk", flat=True)[offset:offset + limit])
     rows = {case.pk: case for case in visible_cases(user).filter(pk__in=keys)}
     return [rows[pk] for pk in keys if pk in rows], queue.count()
+
+
+# The workbench's filters (``/work/?show=…``), each a condition on stored columns: 超期 / 临期 are the
+# stored warning level (``Case.warning``, kept by ``shebao tick``), the others the status.
+QUEUE_SHOW: dict[str, Q] = {
+    "all": Q(),
+    "red": Q(warning=WarningLevel.RED),
+    "yellow": Q(warning=WarningLevel.YELLOW),
+    "intake": Q(status=CaseStatus.SUBMITTED),
+    "incomplete": Q(status=CaseStatus.INCOMPLETE),
+    "accepted": Q(status=CaseStatus.ACCEPTED),
+    "suspended": Q(status=CaseStatus.SUSPENDED),
+}
+# Most urgent first: red, then yellow (the stored level); then applications waiting at the window
+# (their 5-working-day limit for 一次性告知 or 受理 runs from submission, so the oldest first); then
+# the other cases being handled, by promised due date (none last); last the cases waiting for the
+# applicant's materials (待补正: no clock of ours runs). Ties: the oldest submission first.
+QUEUE_RANK = CaseWhen(
+    When(warning=WarningLevel.RED, then=Value(0)), When(warning=WarningLevel.YELLOW, then=Value(1)),
+    When(status=CaseStatus.SUBMITTED, then=Value(2)), When(status=CaseStatus.INCOMPLETE, then=Value(4)),
+    default=Value(3))
+QUEUE_ORDER = (QUEUE_RANK, F("promised_due").asc(nulls_last=True), "submitted_at", "pk")
+
+
+def _queue(user: object, q: str) -> QuerySet[Case]:
+    queue = work_queue(user=user)
+    if q.strip():
+        queue = queue.filter(search_q(q))
+    return queue
+
+
+def work_queue_counts(*, user: object, q: str = "") -> dict[str, int]:
+    """The number of open cases under each workbench filter, in one aggregate query."""
+    return _queue(user, q).order_by().aggregate(**{
+        show: Count("pk", filter=cond) if cond else Count("pk") for show, cond in QUEUE_SHOW.items()})
+
+
+def work_queue_screen(*, user: object, show: str = "all", q: str = "", offset: int = 0,
+                      limit: int = 20) -> list[Case]:
+    """One page of the workbench queue in ``QUEUE_ORDER``. The page's keys are sorted and cut in
+    the database (a top-N sort over the office's open cases), then only those rows are read with
+    their item and office."""
+    ordered = _queue(user, q).filter(QUEUE_SHOW[show]).order_by(*QUEUE_ORDER)
+    keys = list(ordered.values_list("pk", flat=True)[offset:offset + limit])
+    rows = {case.pk: case for case in visible_cases(user).filter(pk__in=keys)}
+    return [rows[pk] for pk in keys if pk in rows]
 
 
 def active_step(case: Case) -> CaseStep | None:

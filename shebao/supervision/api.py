@@ -6,9 +6,11 @@ orders: supervisors, and the staff of the office an order is addressed to.
 
 # No `from __future__ import annotations`: @paginate re-reads the annotations in its own module.
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -206,6 +208,27 @@ def _row(row: Row) -> dict[str, Any]:
     }
 
 
+class Paged:
+    """A query whose page django-ninja's ``paginate`` cuts in the database: ``count()`` is one
+    COUNT, a slice reads only that page's rows and shapes them with ``shape``. (Returning a list
+    made every list endpoint read and shape every row before keeping one page.)"""
+
+    def __init__(self, rows: QuerySet[Any], shape: Callable[[Any], dict[str, Any]]) -> None:
+        self.rows, self.shape = rows, shape
+
+    def all(self) -> Self:
+        return self
+
+    def count(self) -> int:
+        return self.rows.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        return [self.shape(row) for row in self.rows[window]]
+
+
 @router.get("/supervision/summary", auth=api_auth(access.SUPERVISION_READERS), response={200: SummaryOut, **ERRORS}, summary="督办统计（按机构/事项/承办人）")
 def summary(request: HttpRequest, query: Query[SummaryQuery]) -> dict[str, Any]:
     _catch_up()
@@ -226,29 +249,25 @@ def trend(request: HttpRequest, query: Query[PeriodQuery]) -> dict[str, Any]:
 
 @router.get("/supervision/cases", auth=api_auth(access.SUPERVISION_READERS), response={200: list[FactOut], **ERRORS}, summary="统计数字背后的办件（下钻）")
 @paginate(LimitOffsetPagination)
-def cases(request: HttpRequest, query: Query[CasesQuery]) -> list[dict[str, Any]]:
+def cases(request: HttpRequest, query: Query[CasesQuery]) -> Paged:
     _catch_up()
     facts = selectors.drill_down(_filters(query), metric=query.metric, dim=query.dim, key=query.key)
-    return [
-        {"case_id": str(f.case.public_id), "reference": f.case.reference, "item_code": f.item_code,
-         "item_name": f.item_name, "office": f.office.name, "officer": f.officer.username if f.officer else None,
-         "status": f.status, "warning": f.warning, "received_on": f.received_on, "accepted_on": f.accepted_on,
-         "closed_on": f.closed_on, "promised_due": f.promised_due, "legal_due": f.legal_due,
-         "handling_working_days": f.handling_wd, "on_time_promised": f.on_time_promised,
-         "on_time_legal": f.on_time_legal}
-        for f in facts
-    ]
+    return Paged(facts, lambda f: {
+        "case_id": str(f.case.public_id), "reference": f.case.reference, "item_code": f.item_code,
+        "item_name": f.item_name, "office": f.office.name, "officer": f.officer.username if f.officer else None,
+        "status": f.status, "warning": f.warning, "received_on": f.received_on, "accepted_on": f.accepted_on,
+        "closed_on": f.closed_on, "promised_due": f.promised_due, "legal_due": f.legal_due,
+        "handling_working_days": f.handling_wd, "on_time_promised": f.on_time_promised,
+        "on_time_legal": f.on_time_legal})
 
 
 @router.get("/supervision/findings", auth=api_auth(access.SUPERVISION_READERS), response={200: list[FindingOut], **ERRORS}, summary="合规检查发现的问题")
 @paginate(LimitOffsetPagination)
-def findings(request: HttpRequest, query: Query[FindingsQuery]) -> list[dict[str, Any]]:
+def findings(request: HttpRequest, query: Query[FindingsQuery]) -> Paged:
     _catch_up()
-    return [
-        {"id": f.pk, "kind": f.kind, "kind_label": f.get_kind_display(), "case_reference": f.case.reference,
-         "office": f.office.name, "item_code": f.item_code, "detail": f.detail, "occurred_on": f.found_on}
-        for f in selectors.finding_list(_filters(query), kind=query.kind)
-    ]
+    return Paged(selectors.finding_list(_filters(query), kind=query.kind), lambda f: {
+        "id": f.pk, "kind": f.kind, "kind_label": f.get_kind_display(), "case_reference": f.case.reference,
+        "office": f.office.name, "item_code": f.item_code, "detail": f.detail, "occurred_on": f.found_on})
 
 
 def _order(order: SupervisionOrder, *, events: bool = False) -> dict[str, Any]:
@@ -268,8 +287,8 @@ def _order(order: SupervisionOrder, *, events: bool = False) -> dict[str, Any]:
 
 @router.get("/supervision/orders", auth=api_auth(access.SUPERVISION_ORDERS), response={200: list[OrderOut], **ERRORS}, summary="督办单（我可见的）")
 @paginate(LimitOffsetPagination)
-def list_orders(request: HttpRequest, status: str = "", overdue: bool = False) -> list[dict[str, Any]]:
-    return [_order(o) for o in selectors.order_list(user=request.user, status=status, overdue_only=overdue)]
+def list_orders(request: HttpRequest, status: str = "", overdue: bool = False) -> Paged:
+    return Paged(selectors.order_list(user=request.user, status=status, overdue_only=overdue), _order)
 
 
 @router.post("/supervision/orders", auth=api_auth(access.SUPERVISION_ISSUERS), response={201: OrderOut, **ERRORS}, summary="签发督办单（督办人员）")

@@ -6,8 +6,9 @@ overdue and was last looked at before today), recomputes their facts and finding
 and upserts them. Running it twice changes nothing the second time. The per-case work is the
 calendar arithmetic SQL cannot do; the dashboards then aggregate the facts in the database.
 
-Besides ``shebao tick`` (``services.supervision_tick``), ``signals.py`` refreshes a case's fact
-right after any transaction that wrote one of its timeline events, so the dashboard is live.
+Besides ``shebao tick`` (``services.supervision_tick``), ``facts_catch_up`` refreshes the facts of
+the cases with new timeline events before every supervision read, so the dashboard is live. Every
+write of a fact also moves the monthly roll-up (``rollup.py``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from shebao.catalog.models import Material
 from shebao.workdays import WorkCalendar, get_calendar
 from shebao.workdays.errors import DateOutOfRange
 
+from . import rollup
 from .models import CaseFact, Finding, FindingKind, RefreshState
 
 CHUNK = 1000
@@ -213,7 +215,13 @@ def _refresh_chunk(ids: Sequence[int], *, day: date, calendar: WorkCalendar, res
         return
     now = timezone.now()
     facts = [_fact(row, calendar=calendar, now=now) for row in rows]
+    # The monthly roll-up moves with the facts, exactly: under its lock, read the facts being
+    # replaced, write the new ones, add new − old (rollup.py states the invariant).
+    rollup.lock()
+    old = CaseFact.objects.filter(case_id__in=[f.case_id for f in facts]).values(*rollup.FACT_COLUMNS)
+    delta = rollup.replace_facts_delta(old, (rollup.as_row(f) for f in facts))
     CaseFact.objects.bulk_create(facts, update_conflicts=True, unique_fields=["case"], update_fields=FACT_FIELDS)
+    rollup.apply(delta)
     result.facts += len(facts)
     found = _findings(rows, day=day, calendar=calendar)
     _sync_findings(rows, found, day=day, result=result)

@@ -202,3 +202,55 @@ class RefreshState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RollupGrain(models.TextChoices):
+    """Which of a fact's groupings a roll-up row keeps (the others hold 0 / "")."""
+
+    OFFICE_OFFICER = "oo", "机构×承办人"
+    OFFICE_ITEM = "oi", "机构×事项"
+    ITEM = "i", "事项"
+
+
+class SummaryRollup(models.Model):
+    """Monthly roll-up of ``CaseFact`` for the summary: what ``selectors.summary`` would count
+    over a whole month, per grain (``RollupGrain``), office, item, officer and handling time.
+
+    A row with ``hw = COUNTS`` holds the cases received, accepted and refused in ``month`` (each by
+    its own date); a row with ``hw >= 0`` (``NO_HW`` for a completed case without a handling time)
+    holds the cases completed in ``month`` with that handling time, with their on-time and rating
+    counts — a histogram, so the 90th percentile stays exact. Maintained by ``rollup.py`` in the
+    same transaction as every write of a fact (docs/decisions/0010-rollup-monthly-summary.md)."""
+
+    COUNTS = -2
+    NO_HW = -1
+
+    grain = models.CharField(max_length=2, choices=RollupGrain.choices)
+    month = models.DateField(help_text="First day of the month.")
+    office_id = models.IntegerField(help_text="OrgUnit id; 0 when the grain does not keep the office.")
+    item_code = models.CharField(max_length=20, help_text="业务编号; empty when the grain does not keep it.")
+    officer_id = models.IntegerField(help_text="承办人 user id; 0: none, or the grain does not keep it.")
+    hw = models.IntegerField(help_text="Handling time in working days; -2: the counts row; -1: none.")
+    received = models.IntegerField(default=0)
+    incomplete = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    refused = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    promised_base = models.IntegerField(default=0)
+    promised_ok = models.IntegerField(default=0)
+    legal_base = models.IntegerField(default=0)
+    legal_ok = models.IntegerField(default=0)
+    r1 = models.IntegerField(default=0)
+    r2 = models.IntegerField(default=0)
+    r3 = models.IntegerField(default=0)
+    r4 = models.IntegerField(default=0)
+    r5 = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["grain", "month", "office_id", "item_code", "officer_id", "hw"], name="sv_rollup_key")]
+        verbose_name = "督办汇总月表"
+        verbose_name_plural = "督办汇总月表"
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.month:%Y-%m} {self.office_id}/{self.item_code}/{self.officer_id}/{self.hw}"

@@ -19,13 +19,14 @@ list behind it always agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from shebao.accounts.models import OrgUnit, StaffProfile
@@ -34,7 +35,16 @@ from shebao.cases.models import CaseStatus
 from shebao.catalog.models import ServiceItem
 from shebao.core.errors import NotFound, ValidationFailed
 
-from .models import CaseFact, Finding, FindingKind, OrderStatus, RefreshState, SupervisionOrder
+from .models import (
+    CaseFact,
+    Finding,
+    FindingKind,
+    OrderStatus,
+    RefreshState,
+    RollupGrain,
+    SummaryRollup,
+    SupervisionOrder,
+)
 from .services import can_read_supervision
 
 RUNNING = (CaseStatus.ACCEPTED, CaseStatus.SUSPENDED)
@@ -224,37 +234,139 @@ class Row:
         return self.legal_base - self.legal_ok
 
 
-def _grouped(queryset: QuerySet[CaseFact], group: str | None, **aggregates: Any) -> dict[Any, dict[str, Any]]:
-    """One GROUP BY query: {group key: {aggregate: value}} (key None when not grouped)."""
-    if group is None:
-        return {None: queryset.aggregate(**aggregates)}
-    return {row.pop("g"): row for row in queryset.order_by().values(g=F(group)).annotate(**aggregates)}
+# --------------------------------------------------------------------------- whole months from the roll-up
 
 
-def _histogram(filters: Filters, group: str | None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Plan:
+    """Where a period's figures come from: the whole months ``months`` (first days, inclusive)
+    from the roll-up at ``grain``, and the days in ``spans`` directly from ``CaseFact``."""
+
+    grain: str | None
+    months: tuple[date, date] | None
+    spans: tuple[tuple[date, date], ...]
+
+
+def plan(filters: Filters, *, dim: str | None, use_rollup: bool = True) -> Plan:
+    """The roll-up grain that keeps the grouping and every filter (``None``: read the facts), the
+    whole months of the period, and the days outside them."""
+    need = {dim} if dim else set()
+    need |= {name for name, on in (("office", filters.office is not None), ("item", bool(filters.item_code)),
+                                   ("officer", bool(filters.officer_id))) if on}
+    grain: str | None = None
+    if need <= {"item"}:
+        grain = RollupGrain.ITEM
+    elif need <= {"office", "officer"}:
+        grain = RollupGrain.OFFICE_OFFICER
+    elif need <= {"office", "item"}:
+        grain = RollupGrain.OFFICE_ITEM
+    first = filters.date_from if filters.date_from.day == 1 else _next_month(filters.date_from)
+    last = _next_month(filters.date_to) - timedelta(days=1)
+    if last != filters.date_to:
+        last = filters.date_to.replace(day=1) - timedelta(days=1)
+    if not use_rollup or grain is None or first > last:
+        return Plan(None, None, (filters.span,))
+    spans = []
+    if filters.date_from < first:
+        spans.append((filters.date_from, first - timedelta(days=1)))
+    if last < filters.date_to:
+        spans.append((last + timedelta(days=1), filters.date_to))
+    return Plan(grain, (first, last.replace(day=1)), tuple(spans))
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+ROLLUP_GROUP = {"office": F("office_id"), "item": F("item_code"), "officer": NullIf(F("officer_id"), Value(0))}
+
+
+def _rollup_rows(filters: Filters, how: Plan, dim: str | None) -> QuerySet[SummaryRollup]:
+    assert how.grain is not None and how.months is not None
+    rows = SummaryRollup.objects.filter(grain=how.grain, month__range=how.months).order_by()
+    if filters.office is not None:
+        rows = rows.filter(office_id__in=org_unit_subtree_ids(filters.office))
+    if filters.item_code:
+        rows = rows.filter(item_code=filters.item_code)
+    if filters.officer_id:
+        rows = rows.filter(officer_id=filters.officer_id)
+    return rows
+
+
+def _union(parts: list[QuerySet[Any]], keys: list[str], sums: list[str]) -> tuple[str, list[Any]]:
+    """``SELECT keys, SUM(sums) FROM (part UNION ALL part …) GROUP BY keys`` — each part a
+    ``values().annotate()`` query with those column names."""
+    selects, params = [], []
+    for part in parts:
+        sql, part_params = part.query.sql_with_params()
+        selects.append(f"SELECT {', '.join(f'p.{c}' for c in keys + sums)} FROM ({sql}) p")
+        params += list(part_params)
+    union = " UNION ALL ".join(selects)
+    group = f" GROUP BY {', '.join(f'u.{k}' for k in keys)}" if keys else ""
+    columns = [f"u.{k}" for k in keys] + [f"SUM(u.{c}) AS {c}" for c in sums]
+    return f"SELECT {', '.join(columns)} FROM ({union}) u{group}", params
+
+
+def _grouped(filters: Filters, how: Plan, dim: str, metric: str, **counts: Q | None) -> dict[Any, dict[str, int]]:
+    """One figure per group in one statement: the whole months' roll-up counts (the counts row of
+    each key) plus the facts of the days outside them. ``counts``: column → the facts' filter
+    beyond the metric's (None: every fact of the metric)."""
+    names = list(counts)
+    columns = [f"c{i}" for i in range(len(names))]  # not the roll-up's own column names
+    parts: list[QuerySet[Any]] = []
+    if how.grain is not None:
+        parts.append(_rollup_rows(filters, how, dim).filter(hw=SummaryRollup.COUNTS)
+                     .values(g=ROLLUP_GROUP[dim]).annotate(**{c: Sum(n) for c, n in zip(columns, names, strict=True)}))
+    for span in how.spans:
+        part = replace(filters, date_from=span[0], date_to=span[1])
+        parts.append(_scope(part).filter(metric_q(metric, part)).order_by().values(g=F(GROUP_FIELD[dim])).annotate(
+            **{c: Count("office") if counts[n] is None else Count("office", filter=counts[n])
+               for c, n in zip(columns, names, strict=True)}))
+    sql, params = _union(parts, ["g"], columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: {name: int(value or 0) for name, value in zip(names, row[1:], strict=True)}
+                for row in cursor.fetchall()}
+
+
+HISTOGRAM = ["hn", "pb", "pok", "lb", "lok", "q1", "q2", "q3", "q4", "q5"]  # not the roll-up's column names
+
+
+def _histogram(filters: Filters, group: str | None, *, use_rollup: bool = True) -> list[dict[str, Any]]:
     """The completed cases of the period as a histogram per (group, handling time), with the
     90th percentile marked in SQL.
 
-    The inner query is an ordinary GROUP BY (group, handling_wd) carrying the on-time and rating
-    counts. Window functions over that histogram give, per group, the cumulative count up to each
-    handling time (``cum``) and the group's total (``tot``), and the same over all groups
-    (``cum_all``, ``tot_all``, with ``n_hw`` the count at that handling time across groups). The
-    90th percentile (nearest rank: the value at rank ceil(0.9·n)) is the bucket where the
-    cumulative count first reaches 90 %: ``cum·10 ≥ tot·9`` and ``(cum − n)·10 < tot·9``.
+    The histogram is the whole months' roll-up rows (one per key and handling time) plus an
+    ordinary GROUP BY (group, handling_wd) over the facts of the days outside them, summed per
+    (group, handling time). Window functions over that histogram give, per group, the cumulative
+    count up to each handling time (``cum``) and the group's total (``tot``), and the same over
+    all groups (``cum_all``, ``tot_all``, with ``n_hw`` the count at that handling time across
+    groups). The 90th percentile (nearest rank: the value at rank ceil(0.9·n)) is the bucket where
+    the cumulative count first reaches 90 %: ``cum·10 ≥ tot·9`` and ``(cum − n)·10 < tot·9``.
     Integer arithmetic, standard window functions: the same SQL runs on SQLite (3.28+) and
     PostgreSQL, and sorts only the histogram's buckets, never the cases."""
-    completed = Q(on_time_promised__isnull=False)
-    inner = (
-        _scope(filters).filter(metric_q("completed", filters)).order_by()
-        .values(g=F(group) if group else Value(0), hw=F("handling_wd"))
-        .annotate(
-            n=Count("*"),
-            pb=Count("office", filter=completed), pok=Count("office", filter=Q(on_time_promised=True)),
-            lb=Count("office", filter=Q(on_time_legal__isnull=False)), lok=Count("office", filter=Q(on_time_legal=True)),
-            **{f"r{s}": Count("office", filter=Q(rating=s)) for s in range(1, 6)},
-        )
-    )
-    sql, params = inner.query.sql_with_params()
+    dim = next((d for d, f in GROUP_FIELD.items() if f == group), None) if group else None
+    how = plan(filters, dim=dim, use_rollup=use_rollup)
+    parts: list[QuerySet[Any]] = []
+    if how.grain is not None:
+        parts.append(
+            _rollup_rows(filters, how, dim).exclude(hw=SummaryRollup.COUNTS)
+            .values(g=ROLLUP_GROUP[dim] if dim else Value(0), hw_=NullIf(F("hw"), Value(SummaryRollup.NO_HW)))
+            .annotate(hn=Sum("completed"), pb=Sum("promised_base"), pok=Sum("promised_ok"), lb=Sum("legal_base"),
+                      lok=Sum("legal_ok"), **{f"q{s}": Sum(f"r{s}") for s in range(1, 6)}))
+    for span in how.spans:
+        part = replace(filters, date_from=span[0], date_to=span[1])
+        parts.append(
+            _scope(part).filter(metric_q("completed", part)).order_by()
+            .values(g=F(group) if group else Value(0), hw_=F("handling_wd"))
+            .annotate(
+                hn=Count("*"),
+                pb=Count("office", filter=Q(on_time_promised__isnull=False)),
+                pok=Count("office", filter=Q(on_time_promised=True)),
+                lb=Count("office", filter=Q(on_time_legal__isnull=False)), lok=Count("office", filter=Q(on_time_legal=True)),
+                **{f"q{s}": Count("office", filter=Q(rating=s)) for s in range(1, 6)},
+            ))
+    sql, params = _union(parts, ["g", "hw_"], HISTOGRAM)
     columns = ["g", "hw", "n", "pb", "pok", "lb", "lok", "r1", "r2", "r3", "r4", "r5"]
     query = (
         "SELECT w.g, w.hw, w.n, w.pb, w.pok, w.lb, w.lok, w.r1, w.r2, w.r3, w.r4, w.r5,"
@@ -266,7 +378,8 @@ def _histogram(filters: Filters, group: str | None) -> list[dict[str, Any]]:
         " SUM(h.n) OVER (ORDER BY h.hw) AS cum_all,"
         " SUM(h.n) OVER () AS tot_all,"
         " SUM(h.n) OVER (PARTITION BY h.hw) AS n_hw"
-        f" FROM ({sql}) h) w"
+        f" FROM (SELECT b.g, b.hw_ AS hw, {', '.join(f'b.{c} AS {o}' for c, o in zip(HISTOGRAM, columns[2:], strict=True))}"
+        f" FROM ({sql}) b) h) w"
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
@@ -309,22 +422,26 @@ def _labels(dim: str, keys: Iterable[Any]) -> dict[Any, tuple[str, str]]:
     return {}
 
 
-def summary(filters: Filters, *, dim: str = "office") -> tuple[Row, list[Row]]:
+def summary(filters: Filters, *, dim: str = "office", use_rollup: bool = True) -> tuple[Row, list[Row]]:
     """The totals and one row per office / item / officer (ordered by volume).
 
-    Five GROUP BY queries, each on the index of its own date (收件, 受理, 不予受理, the
-    completed-cases histogram with the p90 windows, the running red/yellow cases); the totals are
-    the sums of the groups, except the overall p90, which the histogram query marks too."""
+    Five queries, each on the index of its own date (收件, 受理, 不予受理, the completed-cases
+    histogram with the p90 windows, the running red/yellow cases); the totals are the sums of the
+    groups, except the overall p90, which the histogram query marks too. The whole months of the
+    period are read from the monthly roll-up (``rollup.py``), the other days from the facts, in
+    the same statement; ``use_rollup=False`` reads everything from the facts (the same figures:
+    tested)."""
     if dim not in GROUP_FIELD:
         raise ValidationFailed(f"分组维度“{dim}”无效，可选 office/item/officer", field="dim")
     group = GROUP_FIELD[dim]
-    scope = _scope(filters)
-    received = _grouped(scope.filter(metric_q("received", filters)), group, received=Count("*"),
-                        incomplete=Count("office", filter=Q(had_incomplete_notice=True)))
-    accepted = _grouped(scope.filter(metric_q("accepted", filters)), group, accepted=Count("*"))
-    refused = _grouped(scope.filter(metric_q("refused", filters)), group, refused=Count("*"))
-    running = _grouped(scope.filter(status__in=RUNNING, warning__in=["red", "yellow"]), group,
-                       overdue=Count("office", filter=Q(warning="red")), yellow=Count("office", filter=Q(warning="yellow")))
+    how = plan(filters, dim=dim, use_rollup=use_rollup)
+    received = _grouped(filters, how, dim, "received", received=None, incomplete=Q(had_incomplete_notice=True))
+    accepted = _grouped(filters, how, dim, "accepted", accepted=None)
+    refused = _grouped(filters, how, dim, "refused", refused=None)
+    # A snapshot of the running cases, not limited to the period: always from the facts.
+    running = {row.pop("g"): row for row in _scope(filters).filter(status__in=RUNNING, warning__in=["red", "yellow"])
+               .order_by().values(g=F(group)).annotate(overdue=Count("office", filter=Q(warning="red")),
+                                                       yellow=Count("office", filter=Q(warning="yellow")))}
     rows: dict[Any, Row] = {}
 
     def row_for(key: Any) -> Row:
@@ -339,7 +456,7 @@ def summary(filters: Filters, *, dim: str = "office") -> tuple[Row, list[Row]]:
                 setattr(row, name, value or 0)
     totals = Row(key=None, label="合计")
     handling_sum: dict[Any, int] = {}
-    for bucket in _histogram(filters, group):
+    for bucket in _histogram(filters, group, use_rollup=use_rollup):
         row = row_for(bucket["g"])
         for target in (row, totals):
             target.completed += bucket["n"]
@@ -371,7 +488,8 @@ def summary(filters: Filters, *, dim: str = "office") -> tuple[Row, list[Row]]:
             row.label, row.sub = "（系统/未分配）", "视为受理等"
         else:
             row.label, row.sub = labels.get(key, (str(key), ""))
-    ordered = sorted(rows.values(), key=lambda r: (-(r.received + r.completed + r.overdue), r.label))
+    # The key last: two officers can share a display name; the order must not depend on the plan.
+    ordered = sorted(rows.values(), key=lambda r: (-(r.received + r.completed + r.overdue), r.label, str(r.key)))
     return totals, ordered
 
 

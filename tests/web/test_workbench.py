@@ -80,6 +80,7 @@ def test_queue_orders_by_urgency_with_red_and_yellow_markers(client: Client, wor
     Case.objects.filter(pk=soon.pk).update(promised_due=calendar.add_working_days(today, 1), legal_due=None)
     Case.objects.filter(pk=later.pk).update(promised_due=calendar.add_working_days(today, 9), legal_due=None)
     waiting = counter_case(world, applicant_name="丁公司")  # 待受理: 5 working days to notify or accept
+    services.cases_recompute_warnings(today=today)  # the tick stores the levels the queue counts and sorts by
 
     client.force_login(world.clerk)
     html = client.get(reverse("web:work_queue")).content.decode()
