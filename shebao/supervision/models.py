@@ -220,7 +220,7 @@ class SummaryRollup(models.Model):
     its own date); a row with ``hw >= 0`` (``NO_HW`` for a completed case without a handling time)
     holds the cases completed in ``month`` with that handling time, with their on-time and rating
     counts — a histogram, so the 90th percentile stays exact. Maintained by ``rollup.py`` in the
-    same transaction as every write of a fact (docs/decisions/0010-rollup-monthly-summary.md)."""
+    same transaction as every write of a fact (docs/decisions/0012-rollup-monthly-summary.md)."""
 
     COUNTS = -2
     NO_HW = -1
