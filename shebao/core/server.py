@@ -11,6 +11,7 @@ Unix only for ``workers > 1`` (``os.fork``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import mmap
 import os
 import signal
@@ -29,10 +30,28 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector's pauses out of the requests' latency.
+
+    Everything loaded at start-up (Django, the URL map, the catalog's modules: a few hundred
+    thousand objects) lives as long as the process, yet every full collection walked all of it
+    again, a pause of tens of milliseconds in the middle of some request. ``gc.freeze()`` moves
+    it out of the collector's sight (and, forked, keeps the workers' copies of those pages
+    shared); collecting the youngest generation less often (every 5,000 net allocations
+    instead of 700) makes the remaining collections rarer, each still short. Memory is still
+    reclaimed: reference counting frees almost everything, the collector only finds cycles.
+    """
+    gc.collect()
+    gc.freeze()
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(5_000, second, third)
+
+
 def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8, **options: Any) -> None:
     """``options``: further Waitress settings (the trusted proxy's, for one)."""
     from waitress import serve as waitress_serve
 
+    _settle_garbage_collector()
     if workers <= 1 or not hasattr(os, "fork"):
         waitress_serve(app, host=host, port=port, threads=threads, ident="shebao", **options)
         return
