@@ -123,7 +123,13 @@ def _database_from_env() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
         }
     elif engine.endswith("postgresql"):
-        config.setdefault("OPTIONS", {})
+        options: dict[str, object] = config.setdefault("OPTIONS", {})  # type: ignore[assignment]
+        if env_bool("SHEBAO_PG_PREPARED", True):
+            # Server-side parameters, and a statement run 5 times on a connection is prepared:
+            # PostgreSQL then skips parsing and planning it (docs/performance.md, HTTP reads).
+            # Off (0) behind a transaction-pooling PgBouncer older than 1.21, which cannot keep
+            # prepared statements; Django leaves them off by default for that reason.
+            options.update(server_side_binding=True, prepare_threshold=5)
     else:
         raise EnvironmentVariableError(f"DATABASE_URL={url!r}: only sqlite:// and postgres:// are supported")
     config["ATOMIC_REQUESTS"] = False
