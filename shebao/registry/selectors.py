@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Case as DjCase
+from django.db.models import Max, Q, QuerySet, Value, When
 
 from shebao.accounts.models import ApplicantProfile
 from shebao.accounts.selectors import is_staff_user, user_roles
@@ -196,6 +198,9 @@ class EmployerOverview:
 
 
 def employer_overview(*, user: Any, code: str, limit: int = 200) -> EmployerOverview:
+    """The employer with its recent records. ``employees`` holds its first ``limit`` relationships
+    by name (the API's list; 0 reads none): the staff page pages persons with
+    ``employer_employees_page`` instead."""
     employer = employer_get(user=user, code=code)
     active = Relationship.objects.filter(employer=employer).select_related("person").order_by(
         "person__name", "insurance_type")
@@ -203,7 +208,7 @@ def employer_overview(*, user: Any, code: str, limit: int = 200) -> EmployerOver
     identifiers = [c for c in (employer.credit_code,) if c]
     return EmployerOverview(
         employer=employer,
-        employees=list(active[:limit]),
+        employees=list(active[:limit]) if limit else [],
         employee_count=active.filter(status="active").values("person").distinct().count(),
         bills=list(employer.bills.order_by("-issued_at")[:50]),
         filings=list(employer.filings.order_by("-valid_from")[:50]),
@@ -213,6 +218,46 @@ def employer_overview(*, user: Any, code: str, limit: int = 200) -> EmployerOver
         if staff else [],
         history=list(FieldChange.objects.filter(model="employer", object_id=employer.code)[:100]) if staff else [],
     )
+
+
+EMPLOYEES_PER_PAGE = 50
+
+
+@dataclass
+class EmployeeRow:
+    """One person on an employer's staff list: their relationships with it, one per 险种."""
+
+    person: Person
+    relationships: list[Relationship]
+
+    @property
+    def active(self) -> bool:
+        return any(rel.status == "active" for rel in self.relationships)
+
+    @property
+    def start(self) -> Any:
+        return min(rel.start_on for rel in self.relationships)
+
+    @property
+    def last_stop(self) -> Relationship:
+        return max(self.relationships, key=lambda rel: (rel.stop_on is not None, rel.stop_on or rel.start_on))
+
+
+def employer_employees_page(*, employer: Employer, page: Any = 1,
+                            per_page: int = EMPLOYEES_PER_PAGE) -> tuple[Page, list[EmployeeRow]]:
+    """A page of an employer's staff list, one row per person: those insured with it first, then
+    the ones who left, each group by name. Persons are paged in the database (an employer may
+    have tens of thousands of relationships); only the page's relationships are read."""
+    people = (Relationship.objects.filter(employer=employer).values("person_id", "person__name")
+              .annotate(active=Max(DjCase(When(status="active", then=Value(1)), default=Value(0))))
+              .order_by("-active", "person__name", "person_id"))
+    current = Paginator(people, per_page).get_page(page)
+    ids = [row["person_id"] for row in current.object_list]
+    by_person: dict[int, EmployeeRow] = {}
+    for rel in Relationship.objects.filter(employer=employer, person_id__in=ids).select_related("person") \
+            .order_by("insurance_type", "-start_on"):
+        by_person.setdefault(rel.person_id, EmployeeRow(person=rel.person, relationships=[])).relationships.append(rel)
+    return current, [by_person[pk] for pk in ids if pk in by_person]
 
 
 def field_history(*, model: str, object_id: str) -> QuerySet[FieldChange]:

@@ -61,19 +61,20 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def employer_detail(request: HttpRequest, code: str) -> HttpResponse:
-    view = selectors.employer_overview(user=request.user, code=code)
-    by_person: dict[int, dict[str, Any]] = {}
-    for rel in view.employees:
-        row = by_person.setdefault(rel.person_id, {"person": rel.person, "types": {}, "start": rel.start_on,
-                                                   "stop": rel.stop_on, "active": False, "reason": rel.stop_reason})
-        row["types"][rel.insurance_type] = rel
-        row["active"] = row["active"] or rel.status == "active"
-        row["start"] = min(row["start"], rel.start_on)
-    rows = sorted(by_person.values(), key=lambda r: (not r["active"], r["person"].name))
-    for row in rows:
-        row["cells"] = [row["types"].get(t) for t in view.employer.insurance_types]
+    view = selectors.employer_overview(user=request.user, code=code, limit=0)
+    page, employees = selectors.employer_employees_page(employer=view.employer, page=request.GET.get("page", 1))
+    rows = []
+    for employee in employees:
+        latest: dict[str, Any] = {}
+        for rel in employee.relationships:  # newest first within each 险种
+            latest.setdefault(rel.insurance_type, rel)
+        stopped = employee.last_stop
+        rows.append({"person": employee.person, "start": employee.start, "active": employee.active,
+                     "stop": stopped.stop_on, "reason": stopped.stop_reason,
+                     "cells": [latest.get(t) for t in view.employer.insurance_types]})
     return render(request, "registry/employer.html", {
-        "v": view, "e": view.employer, "rows": rows, "types": [InsuranceType(t) for t in view.employer.insurance_types],
+        "v": view, "e": view.employer, "rows": rows, "page": page,
+        "types": [InsuranceType(t) for t in view.employer.insurance_types],
         "account": OnlineAccount.objects.filter(employer=view.employer).select_related("user").first(),
     })
 

@@ -75,3 +75,46 @@ def test_forced_password_change_page(reg: Reg) -> None:
     assert done.status_code == 302 and done["Location"] == "/my/"
     assert client.get("/my/").status_code in {200, 302}
     assert not client.get("/registry/account/password/").content.decode().count("首次登录须先设置")
+
+
+def test_employer_staff_list_is_paged_by_person_in_the_database(reg: Reg, staff_client: Client) -> None:
+    """An employer may have tens of thousands of relationships: the page reads one page of persons
+    (insured first, then leavers, each by name) with all of their relationships, never a cut list."""
+    from datetime import date
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shebao.registry import selectors
+
+    employer = reg.employer(name="武汉分页测试有限公司", types=["pension", "medical", "injury"])
+    names = ["赵一", "钱二", "孙三", "李四", "周五"]
+    people = {name: reg.person(name=name) for name in names}
+    for person in people.values():
+        reg.employ(person, employer)
+    for rel in people["钱二"].relationships.all():  # 钱二 has left: listed after everyone insured
+        services.relationship_stop(actor="test", case=None, relationship=rel, stop_on=date(2025, 6, 30),
+                                   reason="解除劳动合同")
+
+    seen: list[str] = []
+    counts = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            page, rows = selectors.employer_employees_page(employer=employer, page=number, per_page=2)
+        counts.append(len(queries))
+        assert page.paginator.count == 5 and page.paginator.num_pages == 3
+        for row in rows:  # every relationship of the person, never split across pages
+            assert len(row.relationships) == 3
+        seen += [row.person.name for row in rows]
+    # (Name order is the database's collation: code points here, pinyin under zh_CN; both group alike.)
+    assert sorted(seen[:4]) == sorted(n for n in names if n != "钱二") and seen[4] == "钱二"
+    assert counts[0] == counts[1]  # a page costs the same statements wherever it is
+
+    # Through the page: the pager counts persons, keeps the list's anchor, and a page past the end
+    # shows the last one.
+    for number in range(60):
+        reg.employ(reg.person(name=f"王{number:02d}"), employer, types=["pension"])
+    first = staff_client.get(f"/registry/employers/{employer.code}/").content.decode()
+    assert "第 1 页 / 共 2 页（65 人）" in first and "page=2#h-emp" in first
+    last = staff_client.get(f"/registry/employers/{employer.code}/", {"page": "99"}).content.decode()
+    assert "第 2 页 / 共 2 页" in last and "钱二" in last and last.count('class="mono"><a href="/registry/persons/') == 15
