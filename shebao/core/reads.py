@@ -13,15 +13,16 @@ out, so what a request costs is visible.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection, models
 
+from .sql import Converters, _field, _fields, convert_row, row_converters
+
 M = TypeVar("M", bound=models.Model)
-Converter = Callable[[Any, Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,7 @@ class Projection:
         return _columns(self, connection.vendor)
 
     def convert(self, values: Sequence[Any]) -> list[Any]:
-        out = list(values)
-        for i, (col, converters) in enumerate(_converters(self, connection.vendor)):
-            value = out[i]
-            for conv in converters:
-                value = conv(value, col, connection)
-            out[i] = value
-        return out
+        return list(convert_row(values, _converters(self, connection.vendor), connection))
 
     def instance(self, values: Sequence[Any]) -> models.Model | None:
         """A model instance from this projection's slice of a row (None when a LEFT JOIN found no row)."""
@@ -63,12 +58,6 @@ class Projection:
         return self.model.from_db(connection.alias, _attnames(self), converted)
 
 
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.concrete, f"{model.__name__}.{name} is not a column"
-    return field
-
-
 @lru_cache(maxsize=128)
 def _columns(projection: Projection, vendor: str) -> str:
     quote = connection.ops.quote_name
@@ -77,12 +66,8 @@ def _columns(projection: Projection, vendor: str) -> str:
 
 
 @lru_cache(maxsize=128)
-def _converters(projection: Projection, vendor: str) -> list[tuple[Any, list[Converter]]]:
-    out = []
-    for name in projection.fields:
-        col = _field(projection.model, name).get_col(projection.alias)
-        out.append((col, [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]))
-    return out
+def _converters(projection: Projection, vendor: str) -> Converters:
+    return row_converters(_fields(projection.model, projection.fields), projection.alias, connection)
 
 
 @lru_cache(maxsize=128)

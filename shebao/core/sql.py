@@ -183,23 +183,42 @@ def compare_and_set(model: type[models.Model], *, pk: int, lock_version: int, al
 # here equals one the ORM would have made.
 
 
+# (position in the row, converters, the column expression the converters are given)
+Converters = tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+
+def row_converters(fields: Sequence[Field], alias: str, db: BaseDatabaseWrapper) -> Converters:
+    """The converters the ORM would apply to these columns read from the table aliased ``alias``,
+    for the columns that have any (also used by ``core.reads`` for joined reads)."""
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(alias)
+        functions = tuple(db.ops.get_db_converters(expression) + expression.get_db_converters(db))
+        if functions:
+            converters.append((index, functions, expression))
+    return tuple(converters)
+
+
+def convert_row(row: Sequence[Any], converters: Converters, db: BaseDatabaseWrapper) -> tuple[Any, ...]:
+    if not converters:
+        return tuple(row)
+    values = list(row)
+    for index, functions, expression in converters:
+        value = values[index]
+        for function in functions:
+            value = function(value, expression, db)
+        values[index] = value
+    return tuple(values)
+
+
 @dataclass(frozen=True)
 class _Reader:
     sql: str
     attnames: tuple[str, ...]
-    # (position in the row, converters, the column expression the converters are given)
-    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    converters: Converters
 
     def convert(self, row: Sequence[Any], db: BaseDatabaseWrapper) -> tuple[Any, ...]:
-        if not self.converters:
-            return tuple(row)
-        values = list(row)
-        for index, functions, expression in self.converters:
-            value = values[index]
-            for function in functions:
-                value = function(value, expression, db)
-            values[index] = value
-        return tuple(values)
+        return convert_row(row, self.converters, db)
 
 
 @lru_cache(maxsize=128)
@@ -208,14 +227,8 @@ def _reader(model: type[models.Model], names: tuple[str, ...] | None, tail: str,
     fields = model._meta.concrete_fields if names is None else _fields(model, names)
     table = model._meta.db_table
     columns = ", ".join(f"{_quote(db, table)}.{_quote(db, f.column)}" for f in fields)
-    converters = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(table)
-        functions = tuple(db.ops.get_db_converters(expression) + expression.get_db_converters(db))
-        if functions:
-            converters.append((index, functions, expression))
     return _Reader(sql=f"SELECT {columns} FROM {_quote(db, table)} {tail}".rstrip(),
-                   attnames=tuple(f.attname for f in fields), converters=tuple(converters))
+                   attnames=tuple(f.attname for f in fields), converters=row_converters(fields, table, db))
 
 
 def select_models(model: type[M], tail: str, params: Sequence[Any]) -> list[M]:

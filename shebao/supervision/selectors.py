@@ -127,15 +127,20 @@ def parse_filters(params: Any, *, today: date | None = None) -> Filters:
     return Filters(date_from, date_to, office, (params.get("item") or "").strip().upper(), officer_id)
 
 
-def _scope(filters: Filters) -> QuerySet[CaseFact]:
-    facts = CaseFact.objects.all()
+def _filtered(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
+    """Office (with the units under it), item and officer filters: the facts and the roll-up rows
+    carry the same three columns."""
     if filters.office is not None:
-        facts = facts.filter(office_id__in=org_unit_subtree_ids(filters.office))
+        rows = rows.filter(office_id__in=org_unit_subtree_ids(filters.office))
     if filters.item_code:
-        facts = facts.filter(item_code=filters.item_code)
+        rows = rows.filter(item_code=filters.item_code)
     if filters.officer_id:
-        facts = facts.filter(officer_id=filters.officer_id)
-    return facts
+        rows = rows.filter(officer_id=filters.officer_id)
+    return rows
+
+
+def _scope(filters: Filters) -> QuerySet[CaseFact]:
+    return _filtered(CaseFact.objects.all(), filters)
 
 
 def metric_q(metric: str, filters: Filters) -> Q:
@@ -283,14 +288,7 @@ ROLLUP_GROUP = {"office": F("office_id"), "item": F("item_code"), "officer": Nul
 
 def _rollup_rows(filters: Filters, how: Plan, dim: str | None) -> QuerySet[SummaryRollup]:
     assert how.grain is not None and how.months is not None
-    rows = SummaryRollup.objects.filter(grain=how.grain, month__range=how.months).order_by()
-    if filters.office is not None:
-        rows = rows.filter(office_id__in=org_unit_subtree_ids(filters.office))
-    if filters.item_code:
-        rows = rows.filter(item_code=filters.item_code)
-    if filters.officer_id:
-        rows = rows.filter(officer_id=filters.officer_id)
-    return rows
+    return _filtered(SummaryRollup.objects.filter(grain=how.grain, month__range=how.months).order_by(), filters)
 
 
 def _union(parts: list[QuerySet[Any]], keys: list[str], sums: list[str]) -> tuple[str, list[Any]]:
