@@ -509,9 +509,11 @@ class TrendPoint:
         return round(100.0 * self.on_time / self.rated_base, 1) if self.rated_base else None
 
 
-def trend(filters: Filters) -> tuple[str, list[TrendPoint]]:
+def trend(filters: Filters, *, use_rollup: bool = True) -> tuple[str, list[TrendPoint]]:
     """Received and completed per day (ranges up to 62 days) or per month, with the promised
-    on-time rate of each bucket: two GROUP BY queries, merged over the buckets."""
+    on-time rate of each bucket. Per month, the whole months come from the monthly roll-up (a few
+    rows per month whatever the number of cases) and the days of a cut month from the facts;
+    ``use_rollup=False`` reads everything from the facts (tests compare the two)."""
     daily = (filters.date_to - filters.date_from).days <= 62
     points: list[TrendPoint] = []
     if daily:
@@ -526,14 +528,33 @@ def trend(filters: Filters) -> tuple[str, list[TrendPoint]]:
             points.append(TrendPoint(f"{month.year}-{month.month:02d}", max(month, filters.date_from),
                                      min(nxt - timedelta(days=1), filters.date_to)))
             month = nxt
-    # Counted per day in SQL (streaming along the date indexes, no sort), then put into the
-    # buckets here: at most a few hundred rows whatever the number of cases.
+    # Counted per day (or month) in SQL, then put into the buckets here: at most a few hundred
+    # rows whatever the number of cases.
     bucket_of: dict[date, TrendPoint] = {}
     for bucket in points:
         day = bucket.start
         while day <= bucket.end:
             bucket_of[day] = bucket
             day += timedelta(days=1)
+    how = plan(filters, dim=None, use_rollup=use_rollup and not daily)
+    if how.grain is not None:
+        rows = _rollup_rows(filters, how, None)
+        for row in rows.filter(hw=SummaryRollup.COUNTS).values("month").annotate(n=Sum("received")):
+            bucket_of[row["month"]].received += row["n"] or 0
+        for row in rows.exclude(hw=SummaryRollup.COUNTS).values("month").annotate(
+                n=Sum("completed"), ok=Sum("promised_ok"), base=Sum("promised_base")):
+            point = bucket_of[row["month"]]
+            point.completed += row["n"] or 0
+            point.on_time += row["ok"] or 0
+            point.rated_base += row["base"] or 0
+    for span in how.spans:
+        _trend_from_facts(replace(filters, date_from=span[0], date_to=span[1]), bucket_of)
+    return ("day" if daily else "month"), points
+
+
+def _trend_from_facts(filters: Filters, bucket_of: dict[date, TrendPoint]) -> None:
+    """Add the facts of ``filters``' period to the trend's buckets (streaming along the date
+    indexes, no sort)."""
     scope = _scope(filters)
     for row in (scope.filter(metric_q("received", filters)).order_by().values("received_on")
                 .annotate(n=Count("*"))):
@@ -548,7 +569,6 @@ def trend(filters: Filters) -> tuple[str, list[TrendPoint]]:
             point.completed += row["n"]
             point.on_time += row["ok"]
             point.rated_base += row["base"]
-    return ("day" if daily else "month"), points
 
 
 # --------------------------------------------------------------------------- drill-down and lists

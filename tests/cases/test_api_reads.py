@@ -132,15 +132,30 @@ def test_list_pages_summarise_the_same_cases(world: World, cases: list[Case]) ->
 
 
 def test_statements_per_read(world: World, cases: list[Case]) -> None:
-    """Machine-independent cost: the principal is one statement, a detail five more, a list page two."""
+    """Machine-independent cost: the principal is one statement, a detail five more, a list page
+    one more, and a COUNT only when the page is full (a short page is the end of the list)."""
     client, _ = _client(world.clerk)
     case = cases[-1]
     client.get(f"/api/v1/cases/{case.public_id}")  # last_used_at written now; not again within a minute
-    for url, budget in ((f"/api/v1/cases/{case.public_id}", 6), ("/api/v1/cases?q=江岸", 3),
-                        ("/api/v1/cases?open=true", 3)):
+    for url, budget in ((f"/api/v1/cases/{case.public_id}", 6), ("/api/v1/cases?q=江岸", 2),
+                        ("/api/v1/cases?open=true", 2), ("/api/v1/cases?open=true&limit=1", 3)):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
         assert len(queries) == budget, (url, [q["sql"][:80] for q in queries.captured_queries])
+
+
+def test_list_counts_are_right_on_every_page(world: World, cases: list[Case]) -> None:
+    """The count comes from the page when the page is short, from COUNT otherwise: the same number
+    either way, for a full first page, a page ending exactly at the last case, a short last page
+    and a page past the end."""
+    client, _ = _client(world.clerk)
+    total = visible_cases(world.clerk).count()
+    assert total >= 3
+    for limit, offset in ((1, 0), (total, 0), (total + 5, 0), (2, total - 1), (1, total), (3, total + 4)):
+        page = client.get(f"/api/v1/cases?limit={limit}&offset={offset}").json()
+        assert page["count"] == total, (limit, offset)
+        assert len(page["items"]) == max(0, min(limit, total - offset)), (limit, offset)
+    assert client.get("/api/v1/cases?q=没有这个单位").json() == {"items": [], "count": 0}
 
 
 def test_revocation_roles_and_offices_take_effect_at_the_next_request(world: World, cases: list[Case]) -> None:
