@@ -5,7 +5,8 @@ are unique per (office, step, cut-off day).
 Jobs:
 * deemed acceptance of online applications left without 一次性告知 for 5 working days;
 * monthly batches: active batch steps whose cut-off day has come are sent as one batch per office;
-* automatic steps that are due (next-day arrival confirmation, month close);
+* automatic steps that are due (next-day arrival confirmation, month close), and those with no
+  due date at once (网上办事大厅自助办理);
 * warning levels (yellow / red) against the nearest due date;
 * the registry's monthly runs (payables, payroll, 年审 suspension and resumption, uprating: shebao.registry.runs).
 
@@ -103,7 +104,10 @@ def _run_auto_steps(today: date, report: TickReport) -> None:
                     continue
                 report.auto_steps.append(f"{case.reference}:{step.key}")
             continue
-        if step.kind != "await" and step.due is not None and step.due <= today:
+        # A step with a due date waits for it (the next-day arrival confirmation); one without
+        # (网上办事大厅自助办理, a summary the system generates) has nothing to wait for: it is done
+        # at the first tick after it became active.
+        if step.kind != "await" and (step.due is None or step.due <= today):
             _complete_automatically(step, report, note="系统自动办理")
 
 

@@ -255,3 +255,37 @@ def test_tick_recomputes_warning_levels(world: World, clock: Clock, settings) ->
     assert tick(now=clock.set(2026, 11, 24)).warnings == [f"{case.reference}=red"]
     case.refresh_from_db()
     assert case.warning == "red"
+
+
+def test_online_self_service_step_is_done_by_the_next_tick(world: World, clock: Clock) -> None:
+    """网上办事大厅自助办理 is an automatic step with no time limit of its own: the first tick after
+    受理 finishes it and the case is 办结. Without the item's registry data (strict mode) it stays
+    open, and the tick goes on with the other cases."""
+    def online_case() -> Case:
+        case = services.case_submit(item_code="SBZX00010", channel="online", org_unit=world.offices.district_ja,
+                                    submitted_by=world.unit, applicant_type="unit",
+                                    applicant_name="武汉某某科技有限公司", applicant_credit_code=personas.credit_code())
+        services.case_check_materials(case=case, actor=world.clerk, checks={
+            row.material_id: MaterialCheck(original=True, copy=True) for row in case.materials.all()})
+        return case
+
+    clock.set(2026, 11, 16, 10)
+    ready = online_case()
+    registry_data.prepare(ready, world.clerk)
+    services.case_accept(case=ready, actor=world.clerk)
+    waiting = online_case()
+    registry_data.prepare(waiting, world.clerk)
+    services.case_accept(case=waiting, actor=world.clerk)
+    waiting.refresh_from_db()
+    step = _active(ready)
+    assert (step.key, step.auto, step.due) == ("online", True, None)
+    # The second case's registry data is withdrawn behind its back: its 办结 is refused.
+    from shebao.registry.models import CaseData
+
+    CaseData.objects.filter(case=waiting).delete()
+    report = tick(now=clock.set(2026, 11, 16, 10, 5))
+    assert report.auto_steps == [f"{Case.objects.get(pk=ready.pk).reference}:online"]
+    ready.refresh_from_db()
+    assert ready.status == CaseStatus.COMPLETED and ready.result == CaseResult.GRANTED
+    assert _active(waiting).key == "online" and waiting.status == CaseStatus.ACCEPTED
+    assert tick(now=clock.set(2026, 11, 16, 10, 10)).auto_steps == []  # idempotent; the other still waits
