@@ -5,7 +5,6 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -132,12 +131,8 @@ class CaseOut(CaseSummaryOut):
 
 
 _STATUS_LABELS = dict(CaseStatus.choices)
-# The columns of a summary, in ``_summary_of``'s order: a list page reads only these (not the
-# item's guide texts and JSON that ``visible_cases`` joins for a whole case).
-SUMMARY_COLUMNS = ("public_id", "number", "item__code", "item__name", "status", "channel", "org_unit__key",
-                   "applicant_name", "submitted_at", "promised_due", "legal_due", "due_provisional")
 
-
+# A summary's values in the order of ``selectors.SUMMARY_ORDER`` (a list page reads only these).
 def _summary_of(public_id: Any, number: str | None, item_code: str, item_name: str, status: str, channel: str,
                 org_unit_key: str, applicant_name: str, submitted_at: datetime, promised_due: date | None,
                 legal_due: date | None, due_provisional: bool) -> dict[str, Any]:
@@ -231,7 +226,7 @@ class _Summaries:
     SQL, so a list of fifty does not first build a summary of every case the caller may see (which
     grew the server's memory and time with the number of cases, bench/soak.py)."""
 
-    def __init__(self, cases: QuerySet[Case]) -> None:
+    def __init__(self, cases: selectors.CaseSummaries) -> None:
         self.cases = cases
         self._length: int | None = None
 
@@ -241,12 +236,13 @@ class _Summaries:
         return self._length
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        rows = list(self.cases.values_list(*SUMMARY_COLUMNS)[page])
+        start, stop = page.start or 0, page.stop
+        assert stop is not None, "the paginator always slices with both ends"
+        rows = self.cases.page(start, stop - start)
         # A page that comes back short is the end of the list, so its rows give the count without
         # a COUNT query: most look-ups at the window find one to a few cases. (The paginator
         # slices before it counts; a page with nothing past the first row falls back to COUNT.)
-        start, stop = page.start or 0, page.stop
-        if stop is not None and len(rows) < stop - start and (rows or start == 0):
+        if len(rows) < stop - start and (rows or start == 0):
             self._length = start + len(rows)
         return [_summary_of(*row) for row in rows]
 
@@ -254,9 +250,8 @@ class _Summaries:
 @router.get("/cases", auth=api_auth(access.SIGNED_IN), response={200: list[CaseSummaryOut], **ERRORS}, summary="我可见的办件")
 @paginate(LimitOffsetPagination)
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
-    cases = selectors.case_list(user=request.user, status=filters.status, item_code=filters.item, q=filters.q,
-                                open_only=filters.open)
-    return _Summaries(cases)
+    return _Summaries(selectors.CaseSummaries(user=request.user, status=filters.status, item_code=filters.item,
+                                              q=filters.q, open_only=filters.open))
 
 
 class TrackQuery(Schema):

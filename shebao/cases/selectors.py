@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, Field, Model, OuterRef, Q, QuerySet, Value, When
 
 from shebao.accounts.models import OrgLevel, OrgUnit, Role
 from shebao.accounts.selectors import user_org_unit, user_roles, user_served_unit_ids
@@ -127,19 +127,33 @@ def _prefix(field: str, text: str) -> Q:
     return Q(**{f"{field}__gte": text, f"{field}__lt": text + _TOP})
 
 
-def search_q(q: str) -> Q:
-    """What a clerk types at the window: a 办件编号 (or its beginning), an ID number or credit code
-    (exact), or the beginning of the applicant's name (folded like ``Case.applicant_key``). Each
-    term is an index range, so the search stays fast on a million cases."""
+def search_terms(q: str) -> list[tuple[str, str, str]]:
+    """What a clerk types at the window, as (field, "prefix" or "exact", value) terms any of which
+    may match: a 办件编号 (or its beginning), an ID number or credit code (exact), or the beginning
+    of the applicant's name (folded like ``Case.applicant_key``). Each term is an index range, so
+    the search stays fast on a million cases. ``search_q`` and the API's lean list both read these."""
     text = q.strip()
     upper = text.upper().replace(" ", "")
-    terms = _prefix("applicant_key", applicant_key(text)) if applicant_key(text) else Q(pk__in=[])
+    terms = []
+    if applicant_key(text):
+        terms.append(("applicant_key", "prefix", applicant_key(text)))
     if _CASE_NUMBER.match(upper):
-        terms |= _prefix("number", upper)
+        terms.append(("number", "prefix", upper))
     if _ID_NUMBER.match(upper):
-        terms |= Q(applicant_id_number=upper)
+        terms.append(("applicant_id_number", "exact", upper))
     if _CREDIT_CODE.match(upper):
-        terms |= Q(applicant_credit_code=upper)
+        terms.append(("applicant_credit_code", "exact", upper))
+    return terms
+
+
+def search_q(q: str) -> Q:
+    """``search_terms`` as a filter (nothing matches when there is no term)."""
+    found = [_prefix(field, value) if how == "prefix" else Q(**{field: value}) for field, how, value in search_terms(q)]
+    if not found:
+        return Q(pk__in=[])
+    terms = found[0]
+    for term in found[1:]:
+        terms |= term
     return terms
 
 
@@ -354,3 +368,140 @@ def case_read_after_write(case: Case) -> CaseRead:
     if read is None:
         raise NotFound("办件不存在，或您无权查看", field="case")
     return read
+
+
+# --------------------------------------------------------------------------- a list page, lean
+#
+# The API's case list (``GET /api/v1/cases``: the window's look-ups, the open cases) written out
+# like the detail above: the ORM spent more Python building the page's two statements than the
+# database spent answering them (docs/performance.md, "HTTP reads"). The visibility is the same
+# ``CaseScope`` and the search the same ``search_terms`` as ``case_list``; a test compares the two
+# for every persona and filter.
+
+_SUMMARY_CASE = Projection(Case, "c", ("public_id", "number", "status", "channel", "applicant_name", "submitted_at",
+                                        "promised_due", "legal_due", "due_provisional"))
+_SUMMARY_ITEM = Projection(ServiceItem, "i", ("code", "name"))
+_SUMMARY_OFFICE = Projection(OrgUnit, "ou", ("key",))
+# ``SUMMARY_ORDER``: the summary's values as (projection, field) in the order the API's
+# ``_summary_of`` takes them.
+SUMMARY_ORDER = (
+    (_SUMMARY_CASE, "public_id"), (_SUMMARY_CASE, "number"), (_SUMMARY_ITEM, "code"), (_SUMMARY_ITEM, "name"),
+    (_SUMMARY_CASE, "status"), (_SUMMARY_CASE, "channel"), (_SUMMARY_OFFICE, "key"),
+    (_SUMMARY_CASE, "applicant_name"), (_SUMMARY_CASE, "submitted_at"), (_SUMMARY_CASE, "promised_due"),
+    (_SUMMARY_CASE, "legal_due"), (_SUMMARY_CASE, "due_provisional"),
+)
+
+
+@lru_cache(maxsize=4)
+def _summary_sql(vendor: str) -> tuple[str, str, str]:
+    def t(model: type[Model]) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    select = (f"SELECT {_SUMMARY_CASE.columns()}, {_SUMMARY_ITEM.columns()}, {_SUMMARY_OFFICE.columns()} "
+              f"FROM {t(Case)} c JOIN {t(ServiceItem)} i ON i.id = c.item_id JOIN {t(OrgUnit)} ou ON ou.id = c.org_unit_id")
+    count = f"SELECT COUNT(*) FROM {t(Case)} c"
+    by_item = f"{count} JOIN {t(ServiceItem)} i ON i.id = c.item_id"
+    return select, count, by_item
+
+
+@lru_cache(maxsize=1)
+def _summary_positions() -> tuple[int, ...]:
+    """Where each of ``SUMMARY_ORDER``'s values sits in a converted row (projections in SELECT order)."""
+    offsets, start = {}, 0
+    for projection in (_SUMMARY_CASE, _SUMMARY_ITEM, _SUMMARY_OFFICE):
+        offsets[projection] = start
+        start += projection.width
+    return tuple(offsets[p] + p.fields.index(name) for p, name in SUMMARY_ORDER)
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column is not None, f"{model.__name__}.{name} is not a column"
+    return field.column
+
+
+def _scope_sql(scope: CaseScope) -> tuple[str, list[Any]] | None:
+    """``_scope_q`` written out; None: the scope sees nothing."""
+    if scope.everything:
+        return "1 = 1", []
+    terms: list[str] = []
+    params: list[Any] = []
+    if scope.applicant_user_id is not None:
+        terms.append("c.applicant_user_id = %s")
+        params.append(scope.applicant_user_id)
+    if scope.offices:
+        terms.append(f"c.org_unit_id IN ({', '.join(['%s'] * len(scope.offices))})")
+        params += list(scope.offices)
+    if scope.step_level:
+        roles = sorted(scope.step_roles)
+        step_table = connection.ops.quote_name(CaseStep._meta.db_table)
+        terms.append(f"EXISTS (SELECT 1 FROM {step_table} s WHERE s.case_id = c.id AND s.level = %s "
+                     f"AND s.role IN ({', '.join(['%s'] * len(roles))}) AND s.org_unit_id IS NULL)")
+        params += [scope.step_level, *roles]
+    if not terms:
+        return None
+    return "(" + " OR ".join(terms) + ")", params
+
+
+class CaseSummaries:
+    """The cases ``case_list`` would give, as summary rows (``SUMMARY_ORDER``), newest first, read a
+    page at a time: ``page(offset, limit)`` and ``count()``, each one statement."""
+
+    def __init__(self, *, user: object, status: str = "", item_code: str = "", q: str = "",
+                 open_only: bool = False) -> None:
+        if status and status not in CaseStatus.values:
+            raise ValidationFailed(f"状态“{status}”无效", field="status")
+        scope = case_scope(user)
+        visible = _scope_sql(scope) if scope is not None else None
+        self.nothing = visible is None
+        where, params = visible if visible is not None else ("1 = 0", [])
+        conditions = [where]
+        if status:
+            conditions.append("c.status = %s")
+            params.append(status)
+        if open_only:
+            conditions.append(f"c.status IN ({', '.join(['%s'] * len(OPEN_STATUSES))})")
+            params += list(OPEN_STATUSES)
+        if item_code:
+            conditions.append("i.code = %s")
+            params.append(item_code.strip().upper())
+        if q.strip():
+            terms = search_terms(q)
+            if not terms:
+                self.nothing = True
+            found = []
+            for field, how, value in terms:
+                column = connection.ops.quote_name(_column(Case, field))
+                if how == "prefix":
+                    found.append(f"(c.{column} >= %s AND c.{column} < %s)")
+                    params += [value, value + _TOP]
+                else:
+                    found.append(f"c.{column} = %s")
+                    params.append(value)
+            conditions.append("(" + (" OR ".join(found) or "1 = 0") + ")")
+        self.by_item = bool(item_code)
+        self.where = " AND ".join(conditions)
+        self.params = params
+
+    def count(self) -> int:
+        if self.nothing:
+            return 0
+        # The item's table only when the item is filtered on: counting an office's open cases
+        # then reads the office index alone.
+        _select, count, by_item = _summary_sql(connection.vendor)
+        sql = by_item if self.by_item else count
+        return int(fetch(f"{sql} WHERE {self.where}", self.params)[0][0])
+
+    def page(self, offset: int, limit: int) -> list[tuple[Any, ...]]:
+        if self.nothing or limit <= 0:
+            return []
+        sql = (f"{_summary_sql(connection.vendor)[0]} WHERE {self.where} "
+               "ORDER BY c.submitted_at DESC, c.id DESC LIMIT %s OFFSET %s")
+        positions = _summary_positions()
+        out = []
+        for row in fetch(sql, [*self.params, limit, offset]):
+            case_values, item_values, office_values = split(row, _SUMMARY_CASE, _SUMMARY_ITEM, _SUMMARY_OFFICE)
+            converted = [*_SUMMARY_CASE.convert(case_values), *_SUMMARY_ITEM.convert(item_values),
+                         *_SUMMARY_OFFICE.convert(office_values)]
+            out.append(tuple(converted[i] for i in positions))
+        return out
