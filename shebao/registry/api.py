@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from shebao.cases.selectors import case_get
 from shebao.core import access
@@ -175,6 +176,8 @@ class EmployerDetailOut(EmployerOut):
     contact_phone: str
     address: str
     relationships: list[RelationshipOut]
+    relationships_count: int = Field(..., description="全部参保关系数；relationships 只含按姓名排序的前 200 条，"
+                                                      "其余用 /registry/employers/{code}/relationships 分页读取")
 
 
 def _employer(employer: Employer, *, count: int | None = None) -> dict[str, Any]:
@@ -203,7 +206,29 @@ def get_employer(request: HttpRequest, code: str) -> dict[str, Any]:
     return {**_employer(employer, count=overview.employee_count), "unit_type": employer.unit_type,
             "economic_type": employer.economic_type, "legal_rep_name": employer.legal_rep_name,
             "contact_name": employer.contact_name, "contact_phone": employer.contact_phone,
-            "address": employer.address, "relationships": [_rel(r) for r in overview.employees]}
+            "address": employer.address, "relationships": [_rel(r) for r in overview.employees],
+            "relationships_count": overview.relationship_count}
+
+
+@router.get("/registry/employers/{code}/relationships", auth=api_auth(access.SIGNED_IN),
+            response={200: list[RelationshipOut], **ERRORS}, summary="参保单位的全部参保关系（分页）")
+@paginate(LimitOffsetPagination)
+def list_employer_relationships(request: HttpRequest, code: str) -> Any:
+    """Every relationship with the employer, a page at a time, in the detail's order (by name)."""
+    return _Relationships(selectors.employer_relationships(selectors.employer_get(user=request.user, code=code)))
+
+
+class _Relationships:
+    """A page of relationships as the API writes them; counted and sliced in SQL by the paginator."""
+
+    def __init__(self, relationships: Any) -> None:
+        self.relationships = relationships
+
+    def __len__(self) -> int:
+        return int(self.relationships.count())
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        return [_rel(r) for r in self.relationships[page]]
 
 
 class PersonOut(Schema):

@@ -195,20 +195,29 @@ class EmployerOverview:
     payables: list[Payable]
     cases: list[Case]
     history: list[FieldChange]
+    relationship_count: int = 0  # all of them; ``employees`` holds the first ``limit``
+
+
+def employer_relationships(employer: Employer) -> QuerySet[Relationship]:
+    """Every relationship with ``employer``, by the person's name (then person, 险种 and id, so a
+    page boundary never moves): the API's list and its pages."""
+    return Relationship.objects.filter(employer=employer).select_related("person").order_by(
+        "person__name", "person_id", "insurance_type", "id")
 
 
 def employer_overview(*, user: Any, code: str, limit: int = 200) -> EmployerOverview:
     """The employer with its recent records. ``employees`` holds its first ``limit`` relationships
-    by name (the API's list; 0 reads none): the staff page pages persons with
-    ``employer_employees_page`` instead."""
+    by name (the API's detail; 0 reads none) and ``relationship_count`` how many there are in all:
+    the API pages the rest at ``/registry/employers/{code}/relationships``; the staff page pages
+    persons with ``employer_employees_page``."""
     employer = employer_get(user=user, code=code)
-    active = Relationship.objects.filter(employer=employer).select_related("person").order_by(
-        "person__name", "insurance_type")
+    active = employer_relationships(employer)
     staff = is_staff_user(user)
     identifiers = [c for c in (employer.credit_code,) if c]
     return EmployerOverview(
         employer=employer,
         employees=list(active[:limit]) if limit else [],
+        relationship_count=active.count() if limit else 0,
         employee_count=active.filter(status="active").values("person").distinct().count(),
         bills=list(employer.bills.order_by("-issued_at")[:50]),
         filings=list(employer.filings.order_by("-valid_from")[:50]),

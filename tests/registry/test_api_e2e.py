@@ -197,3 +197,30 @@ def test_emergency_card_needs_the_loss_report_first(reg: Reg) -> None:
         reg.run("XXZX00003", {"group": "inpatient", "proof": "押金条"}, person=person, unit=hall)
     assert snapshot() == before
     assert isinstance(reg, Reg) and User.objects.exists()
+
+
+def test_an_employer_with_many_relationships_is_read_in_pages(reg: Reg) -> None:
+    """The detail carries the first 200 relationships and the count of all; the paged list gives
+    every one of them, in the detail's order; another employer's account is refused (the same rule
+    as the detail, ``selectors.employer_get``)."""
+    employer = reg.employer(types=["pension", "medical", "unemployment"])
+    names = [f"职工{n:03d}" for n in range(70)]
+    for name in reversed(names):
+        reg.employ(reg.person(name=name), employer)
+    relationships = 70 * 3
+    clerk = _token(personas.staff("clerk.pages", Role.WINDOW_CLERK, reg.district))
+    detail = clerk.get(f"/api/v1/registry/employers/{employer.code}").json()
+    assert len(detail["relationships"]) == 200 and detail["relationships_count"] == relationships
+    seen: list[int] = []
+    for offset in range(0, relationships, 70):
+        page = clerk.get(f"/api/v1/registry/employers/{employer.code}/relationships?limit=70&offset={offset}").json()
+        assert page["count"] == relationships and len(page["items"]) == 70
+        seen += [rel["id"] for rel in page["items"]]
+    assert len(set(seen)) == relationships
+    assert seen[:200] == [rel["id"] for rel in detail["relationships"]]
+    everything = clerk.get(f"/api/v1/registry/employers/{employer.code}/relationships?limit=1000").json()["items"]
+    assert [rel["person_name"] for rel in everything] == [name for name in names for _ in range(3)]
+    # Another employer's account may not read them; an unknown employer is not found.
+    outsider = _token(personas.applicant("other.unit", kind="unit"))
+    assert outsider.get(f"/api/v1/registry/employers/{employer.code}/relationships").status_code == 403
+    assert clerk.get("/api/v1/registry/employers/NOSUCH/relationships").status_code == 404
