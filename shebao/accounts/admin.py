@@ -1,4 +1,9 @@
-"""Admin for units and profiles. Role membership is the user's groups (one group per role)."""
+"""Admin for units and profiles. Role membership is the user's groups (one group per role).
+
+An applicant's online account carries the person's 身份证号, which the admin form shows in full
+(setting up an account needs it): every opening of such a form is a personal-data read, logged
+like a registry person page (``privacy.personal_data_read``, channel 管理后台). Lists show only the
+masked number."""
 
 from __future__ import annotations
 
@@ -9,7 +14,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from shebao.privacy.masking import mask_id_number
+from shebao.privacy.models import SubjectKind
+from shebao.privacy.services import personal_data_read
+
 from .models import ApplicantProfile, OrgUnit, StaffProfile
+
+
+def _log_profile_read(request: HttpRequest, profile: ApplicantProfile | None) -> None:
+    """A change form that showed ``profile``'s full 身份证号 was opened: log it."""
+    if request.method == "GET" and profile is not None and profile.id_number:
+        personal_data_read(request=request, subject_kind=SubjectKind.ACCOUNT, subject_key=profile.user.get_username(),
+                           subject_name=profile.name, id_number=profile.id_number)
 
 
 @admin.register(OrgUnit)
@@ -37,11 +53,23 @@ class StaffProfileAdmin(admin.ModelAdmin[StaffProfile]):
 
 @admin.register(ApplicantProfile)
 class ApplicantProfileAdmin(admin.ModelAdmin[ApplicantProfile]):
-    list_display = ("name", "kind", "user", "credit_code", "phone")
+    list_display = ("name", "kind", "user", "id_number_masked", "credit_code", "phone")
     list_filter = ("kind",)
-    search_fields = ("name", "user__username", "credit_code", "id_number")
+    # A full 身份证号 finds the account (exact match); the list shows it masked.
+    search_fields = ("name", "user__username", "credit_code", "=id_number")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
+
+    @admin.display(description="身份证号")
+    def id_number_masked(self, profile: ApplicantProfile) -> str:
+        return mask_id_number(profile.id_number) if profile.id_number else ""
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and str(object_id).isdigit():
+            _log_profile_read(request, ApplicantProfile.objects.filter(pk=int(object_id)).select_related("user").first())
+        return response
 
 
 class StaffProfileInline(admin.StackedInline[StaffProfile, Any]):
@@ -66,3 +94,12 @@ if admin.site.is_registered(User):
 class ShebaoUserAdmin(UserAdmin[Any]):
     inlines = (StaffProfileInline, ApplicantProfileInline)
     list_filter = ("groups", "is_staff", "is_superuser", "is_active")
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and str(object_id).isdigit():
+            # The inline shows the applicant profile's full 身份证号.
+            _log_profile_read(request, ApplicantProfile.objects.filter(user_id=int(object_id)).select_related("user")
+                              .first())
+        return response

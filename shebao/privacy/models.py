@@ -14,11 +14,13 @@ from django.db import models
 class SubjectKind(models.TextChoices):
     PERSON = "person", "参保人员登记"
     CASE = "case", "办件（申请人）"
+    ACCOUNT = "account", "网上办事账户"
 
 
 class Channel(models.TextChoices):
     WEB = "web", "网页"
     API = "api", "接口"
+    ADMIN = "admin", "管理后台"
 
 
 class PersonalDataAccess(models.Model):
@@ -26,11 +28,11 @@ class PersonalDataAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, help_text="Kept if the account is later deleted.")
     subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
-    subject_key = models.CharField(max_length=60, db_index=True, help_text="社保编号 or 办件编号.")
+    subject_key = models.CharField(max_length=60, db_index=True, help_text="社保编号, 办件编号 or the account's username.")
     subject_name = models.CharField(max_length=120)
     id_number_masked = models.CharField(max_length=20, blank=True)
     full_id_shown = models.BooleanField(default=False, help_text="Whether the page showed the full 身份证号.")
-    channel = models.CharField(max_length=4, choices=Channel.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
     path = models.CharField(max_length=200)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 

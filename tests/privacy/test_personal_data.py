@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from shebao.accounts.models import Role
+from shebao.accounts.models import ApplicantProfile, Role
 from shebao.cases import services as case_services
 from shebao.core.models import AuditEvent
 from shebao.privacy.log_filters import MaskIdNumbersFilter
@@ -205,3 +205,30 @@ def test_supervisors_see_the_access_log_others_do_not(reg: Reg, people: dict[str
     assert bad.status_code == 422 and "起始日期" in bad.content.decode()
     assert _client(people["clerk"]).get("/supervision/access-log/").status_code == 403
     assert Client().get("/supervision/access-log/").status_code == 302
+
+
+def test_admin_lists_mask_the_number_and_every_form_showing_it_is_logged(admin_client: Client,
+                                                                        people: dict[str, Any]) -> None:
+    """The admin shows an online account's 身份证号 in full only on its form (needed to set the
+    account up); each opening of such a form is in the access log, channel 管理后台."""
+    applicant = personas.applicant("li.pd", kind="person")
+    profile = ApplicantProfile.objects.get(user=applicant)
+    masked = mask_id_number(profile.id_number)
+    listing = admin_client.get("/admin/accounts/applicantprofile/").content.decode()
+    assert profile.id_number not in listing and masked in listing
+    found = admin_client.get("/admin/accounts/applicantprofile/", {"q": profile.id_number}).content.decode()
+    assert "li.pd" in found and masked in found  # found by the full number (the search box repeats it), shown masked
+    partial = admin_client.get("/admin/accounts/applicantprofile/", {"q": profile.id_number[:6]}).content.decode()
+    assert "li.pd" not in partial  # no browsing by the beginning of a number
+    assert not PersonalDataAccess.objects.exists()
+
+    for url in (f"/admin/accounts/applicantprofile/{profile.pk}/change/", f"/admin/auth/user/{applicant.pk}/change/"):
+        form = admin_client.get(url)
+        assert form.status_code == 200 and profile.id_number in form.content.decode()
+    reads = list(PersonalDataAccess.objects.order_by("id"))
+    assert [(r.channel, r.subject_kind, r.subject_key, r.subject_name, r.id_number_masked, r.full_id_shown)
+            for r in reads] == [("admin", "account", "li.pd", "张三", masked, True)] * 2
+    assert reads[1].path == f"/admin/auth/user/{applicant.pk}/change/"
+    # A staff account has no number: opening it is not a read of anyone's personal data.
+    assert admin_client.get(f"/admin/auth/user/{people['clerk'].pk}/change/").status_code == 200
+    assert PersonalDataAccess.objects.count() == 2
