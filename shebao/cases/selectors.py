@@ -432,7 +432,7 @@ def _scope_sql(scope: CaseScope) -> tuple[str, list[Any]] | None:
     if scope.offices:
         terms.append(f"c.org_unit_id IN ({', '.join(['%s'] * len(scope.offices))})")
         params += list(scope.offices)
-    if scope.step_level:
+    if scope.step_level and scope.step_roles:
         roles = sorted(scope.step_roles)
         step_table = connection.ops.quote_name(CaseStep._meta.db_table)
         terms.append(f"EXISTS (SELECT 1 FROM {step_table} s WHERE s.case_id = c.id AND s.level = %s "

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Query, Router, Schema
@@ -28,7 +29,7 @@ from . import selectors, services
 from .casedata import case_data_get, case_data_set
 from .effects import definition, evaluate
 from .framework import ITEMS
-from .models import Card, Employer, Person
+from .models import Card, Employer, Person, Relationship
 
 router = Router(tags=["registry"], auth=access.UNDECLARED)
 
@@ -221,7 +222,7 @@ def list_employer_relationships(request: HttpRequest, code: str) -> Any:
 class _Relationships:
     """A page of relationships as the API writes them; counted and sliced in SQL by the paginator."""
 
-    def __init__(self, relationships: Any) -> None:
+    def __init__(self, relationships: QuerySet[Relationship]) -> None:
         self.relationships = relationships
 
     def __len__(self) -> int:
