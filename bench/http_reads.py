@@ -197,7 +197,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20000, help="cases in the synthetic city")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="shebao serve --workers (the README's production set-up: one per core)")
-    parser.add_argument("--threads", type=int, default=8, help="shebao serve --threads")
+    parser.add_argument("--threads", type=int, default=4, help="shebao serve --threads (its default)")
     parser.add_argument("--cache-url", default=os.environ.get("SHEBAO_CACHE_URL", ""),
                         help="the server's SHEBAO_CACHE_URL (default: the environment's, else a per-process cache); "
                              "the README's production set-up shares one Redis between the workers")

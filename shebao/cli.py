@@ -223,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo accounts and data")
     serve.add_argument("--workers", type=int, default=int(os.environ.get("SHEBAO_WORKERS", "1")),
                        help="server processes sharing the port (production: one per core; env SHEBAO_WORKERS)")
-    serve.add_argument("--threads", type=int, default=int(os.environ.get("SHEBAO_THREADS", "8")),
-                       help="threads per process (env SHEBAO_THREADS)")
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("SHEBAO_THREADS", "4")),
+                       help="threads per process (env SHEBAO_THREADS; docs/decisions/0007)")
     serve.set_defaults(handler=cmd_serve)
 
     catalog = sub.add_parser("catalog", help="the service catalog").add_subparsers(dest="catalog_cmd", required=True)

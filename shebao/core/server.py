@@ -47,7 +47,7 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(5_000, second, third)
 
 
-def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 8, **options: Any) -> None:
+def serve(app: Any, *, host: str, port: int, workers: int = 1, threads: int = 4, **options: Any) -> None:
     """``options``: further Waitress settings (the trusted proxy's, for one)."""
     from waitress import serve as waitress_serve
 
