@@ -201,9 +201,10 @@ def build_known_set(world: World, clock: Clock) -> Known:
     services.case_rate(case=k.get("b5"), actor=world.person, score=4)
     clock.set(2026, 9, 18)
     extend(c["e1"], working_days=5, reason="情况复杂，经批准延期")
-    tick(now=clock.set(2026, 9, 21, 1))  # deems b3 accepted (5 working days: 09-15 … 09-20)
+    # The tick of 09-21 deems b3 accepted (5 working days: 09-15 … 09-20) and, b3 being an online
+    # self-service case, finishes its automatic 网上办事大厅 step: b3 is closed on 09-21.
+    tick(now=clock.set(2026, 9, 21, 1))
     clock.set(2026, 9, 22)
-    step(c["b3"], sclerk)
     services.case_rate(case=k.get("b3"), actor=world.person, score=5)
     clock.set(2026, 9, 24)
     step(c["a4"], clerk)

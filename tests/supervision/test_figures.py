@@ -16,7 +16,7 @@ Per case (handling = working days after 受理 up to 办结, suspensions not cou
   a8    JH      09-24     open, yellow on 10-20 (promised 10-22: 2 working days left) clerk.jh
   b1    ST      09-09     09-09    09-09     09-16    0         on time   on time street
   b2    ST      09-10     09-11    09-10     09-17    1         late (1)  on time street
-  b3    ST      09-14d    09-22    09-14     09-20    7         late (7)  late(2) —       (deemed; rated 5)
+  b3    ST      09-14d    09-21    09-14     09-20    6         late (6)  late(1) —       (deemed, then its online step done by the same tick; rated 5)
   b4    ST      09-16     09-16    09-16     09-22    0         on time   on time street  (rated 2)
   b5    ST      09-17     09-17    09-17     09-23    0         on time   on time street  (rated 4)
   e1    JA      09-01     09-28    09-29*    10-12*   19        on time   on time clerk   (*extended 5)
@@ -59,7 +59,7 @@ def test_case_facts_by_hand(known: Known) -> None:
         "a8": (None, None, None, w.clerk_jh, D(2026, 10, 22), D(2026, 10, 29)),
         "b1": (0, True, True, w.street_clerk, D(2026, 9, 9), D(2026, 9, 16)),
         "b2": (1, False, True, w.street_clerk, D(2026, 9, 10), D(2026, 9, 17)),
-        "b3": (7, False, False, None, D(2026, 9, 14), D(2026, 9, 20)),
+        "b3": (6, False, False, None, D(2026, 9, 14), D(2026, 9, 20)),
         "b4": (0, True, True, w.street_clerk, D(2026, 9, 16), D(2026, 9, 22)),
         "b5": (0, True, True, w.street_clerk, D(2026, 9, 17), D(2026, 9, 23)),
         "e1": (19, True, True, w.clerk, D(2026, 9, 29), D(2026, 10, 12)),
@@ -87,8 +87,8 @@ def test_september_totals_and_offices(known: Known) -> None:
     assert (totals.promised_ok, totals.promised_base, totals.promised_rate) == (8, 11, 72.7)
     assert (totals.legal_ok, totals.legal_base, totals.legal_rate) == (10, 11, 90.9)
     assert (totals.overdue, totals.yellow) == (1, 1)
-    assert totals.avg_wd == pytest.approx(68 / 11)  # 3+15+18+3+0+1+7+0+0+2+19
-    assert totals.p90_wd == 18  # sorted 0 0 0 1 2 3 3 7 15 18 19: rank ceil(0.9·11) = 10
+    assert totals.avg_wd == pytest.approx(67 / 11)  # 3+15+18+3+0+1+6+0+0+2+19
+    assert totals.p90_wd == 18  # sorted 0 0 0 1 2 3 3 6 15 18 19: rank ceil(0.9·11) = 10
     assert (totals.incomplete, totals.incomplete_share) == (1, 7.1)
     assert totals.ratings == [0, 1, 0, 1, 1] and totals.good_share == 66.7 and totals.rating_avg == 3.67
 
@@ -96,8 +96,8 @@ def test_september_totals_and_offices(known: Known) -> None:
     ja, st, jh = by_name["江岸社保处"], by_name["江岸某街道政务服务中心"], by_name["江汉社保处"]
     assert (ja.received, ja.accepted, ja.refused, ja.completed, ja.overdue, ja.yellow) == (7, 6, 1, 5, 1, 0)
     assert (ja.promised_rate, ja.legal_rate, ja.avg_wd, ja.p90_wd) == (80.0, 100.0, 11.6, 19)
-    assert (st.received, st.completed, st.promised_ok, st.legal_ok, st.p90_wd) == (5, 5, 3, 4, 7)
-    assert st.avg_wd == pytest.approx(1.6) and st.ratings == [0, 1, 0, 1, 1]
+    assert (st.received, st.completed, st.promised_ok, st.legal_ok, st.p90_wd) == (5, 5, 3, 4, 6)
+    assert st.avg_wd == pytest.approx(1.4) and st.ratings == [0, 1, 0, 1, 1]
     assert (jh.received, jh.completed, jh.yellow, jh.avg_wd, jh.p90_wd) == (2, 1, 1, 2.0, 2)
 
 
@@ -109,7 +109,7 @@ def test_officers_items_and_filters(known: Known) -> None:
     assert (clerk.received, clerk.refused, clerk.completed, clerk.promised_ok, clerk.overdue) == (7, 1, 5, 4, 1)
     assert (street.received, street.completed, street.promised_ok, street.legal_ok) == (4, 4, 3, 4)
     assert street.avg_wd == pytest.approx(0.25) and street.p90_wd == 1
-    assert (nobody.received, nobody.completed, nobody.promised_ok, nobody.p90_wd) == (1, 1, 0, 7)
+    assert (nobody.received, nobody.completed, nobody.promised_ok, nobody.p90_wd) == (1, 1, 0, 6)
     assert by_key[w.clerk_jh.pk].yellow == 1
 
     _, items = selectors.summary(_sept(), dim="item")
@@ -122,7 +122,7 @@ def test_officers_items_and_filters(known: Known) -> None:
     district = selectors.summary(_sept(office="t-district-ja"), dim="office")[0]
     assert (district.received, district.completed, district.promised_ok) == (12, 10, 7)
     item = selectors.summary(_sept(item="SBZX00029"), dim="office")[0]
-    assert (item.received, item.p90_wd) == (5, 7)
+    assert (item.received, item.p90_wd) == (5, 6)
     # October: only a2 completed (across 国庆, 6 working days); the snapshot figures do not depend on the period.
     october = selectors.summary(selectors.parse_filters({"from": "2026-10-01", "to": "2026-10-31"}))[0]
     assert (october.received, october.completed, october.avg_wd, october.p90_wd) == (0, 1, 6.0, 6)
@@ -176,7 +176,7 @@ def test_findings_of_the_known_set(known: Known) -> None:
     a4 = Finding.objects.get(case=c["a4"])
     assert a4.detail == "承诺时限至2026-09-21，于2026-09-24办结，超出3个工作日" and a4.found_on == D(2026, 9, 24)
     b3_legal = Finding.objects.get(case=c["b3"], kind="over_legal")
-    assert "超出2个工作日" in b3_legal.detail  # 09-20 (Sun, make-up day) → 09-21, 09-22
+    assert "超出1个工作日" in b3_legal.detail  # 09-20 (Sun, make-up day) → 09-21
     assert selectors.finding_counts(_sept())["over_promised"] == 3  # a7 occurred in August
 
 
