@@ -21,11 +21,24 @@ from shebao.privacy.services import personal_data_read
 from .models import ApplicantProfile, OrgUnit, StaffProfile
 
 
-def _log_profile_read(request: HttpRequest, profile: ApplicantProfile | None) -> None:
-    """A change form that showed ``profile``'s full 身份证号 was opened: log it."""
-    if request.method == "GET" and profile is not None and profile.id_number:
-        personal_data_read(request=request, subject_kind=SubjectKind.ACCOUNT, subject_key=profile.user.get_username(),
-                           subject_name=profile.name, id_number=profile.id_number)
+class LogsApplicantNumberReads:
+    """For a ModelAdmin whose change form shows an applicant profile's full 身份证号: each opening
+    of the form (GET, answered 200) is a personal-data read. ``shown_profile`` says which profile
+    the form for ``pk`` shows, if any."""
+
+    def shown_profile(self, pk: int) -> ApplicantProfile | None:
+        raise NotImplementedError
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if request.method == "GET" and response.status_code == 200 and str(object_id).isdigit():
+            profile = self.shown_profile(int(object_id))
+            if profile is not None and profile.id_number:
+                personal_data_read(request=request, subject_kind=SubjectKind.ACCOUNT,
+                                   subject_key=profile.user.get_username(), subject_name=profile.name,
+                                   id_number=profile.id_number)
+        return response
 
 
 @admin.register(OrgUnit)
@@ -52,7 +65,7 @@ class StaffProfileAdmin(admin.ModelAdmin[StaffProfile]):
 
 
 @admin.register(ApplicantProfile)
-class ApplicantProfileAdmin(admin.ModelAdmin[ApplicantProfile]):
+class ApplicantProfileAdmin(LogsApplicantNumberReads, admin.ModelAdmin[ApplicantProfile]):
     list_display = ("name", "kind", "user", "id_number_masked", "credit_code", "phone")
     list_filter = ("kind",)
     # A full 身份证号 finds the account (exact match); the list shows it masked.
@@ -64,12 +77,8 @@ class ApplicantProfileAdmin(admin.ModelAdmin[ApplicantProfile]):
     def id_number_masked(self, profile: ApplicantProfile) -> str:
         return mask_id_number(profile.id_number) if profile.id_number else ""
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> Any:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and str(object_id).isdigit():
-            _log_profile_read(request, ApplicantProfile.objects.filter(pk=int(object_id)).select_related("user").first())
-        return response
+    def shown_profile(self, pk: int) -> ApplicantProfile | None:
+        return ApplicantProfile.objects.filter(pk=pk).select_related("user").first()
 
 
 class StaffProfileInline(admin.StackedInline[StaffProfile, Any]):
@@ -91,15 +100,10 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class ShebaoUserAdmin(UserAdmin[Any]):
+class ShebaoUserAdmin(LogsApplicantNumberReads, UserAdmin[Any]):
     inlines = (StaffProfileInline, ApplicantProfileInline)
     list_filter = ("groups", "is_staff", "is_superuser", "is_active")
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> Any:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and str(object_id).isdigit():
-            # The inline shows the applicant profile's full 身份证号.
-            _log_profile_read(request, ApplicantProfile.objects.filter(user_id=int(object_id)).select_related("user")
-                              .first())
-        return response
+    def shown_profile(self, pk: int) -> ApplicantProfile | None:
+        # The user's applicant profile, shown inline.
+        return ApplicantProfile.objects.filter(user_id=pk).select_related("user").first()

@@ -14,6 +14,7 @@ from shebao.accounts.models import OrgUnit
 from shebao.core import access
 from shebao.core.access import api_auth
 from shebao.core.errors import NotFound
+from shebao.core.paging import Paged
 
 from . import selectors, services
 from .models import Case, CaseStatus, case_reference
@@ -221,37 +222,11 @@ class CaseFilters(Schema):
     open: bool = False
 
 
-class _Summaries:
-    """The cases a page shows, summarised page by page: the paginator counts in SQL and slices in
-    SQL, so a list of fifty does not first build a summary of every case the caller may see (which
-    grew the server's memory and time with the number of cases, bench/soak.py)."""
-
-    def __init__(self, cases: selectors.CaseSummaries) -> None:
-        self.cases = cases
-        self._length: int | None = None
-
-    def __len__(self) -> int:
-        if self._length is None:
-            self._length = self.cases.count()
-        return self._length
-
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        start, stop = page.start or 0, page.stop
-        assert stop is not None, "the paginator always slices with both ends"
-        rows = self.cases.page(start, stop - start)
-        # A page that comes back short is the end of the list, so its rows give the count without
-        # a COUNT query: most look-ups at the window find one to a few cases. (The paginator
-        # slices before it counts; a page with nothing past the first row falls back to COUNT.)
-        if len(rows) < stop - start and (rows or start == 0):
-            self._length = start + len(rows)
-        return [_summary_of(*row) for row in rows]
-
-
 @router.get("/cases", auth=api_auth(access.SIGNED_IN), response={200: list[CaseSummaryOut], **ERRORS}, summary="我可见的办件")
 @paginate(LimitOffsetPagination)
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
-    return _Summaries(selectors.CaseSummaries(user=request.user, status=filters.status, item_code=filters.item,
-                                              q=filters.q, open_only=filters.open))
+    return Paged(selectors.CaseSummaries(user=request.user, status=filters.status, item_code=filters.item,
+                                         q=filters.q, open_only=filters.open), lambda row: _summary_of(*row))
 
 
 class TrackQuery(Schema):

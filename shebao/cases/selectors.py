@@ -445,7 +445,7 @@ def _scope_sql(scope: CaseScope) -> tuple[str, list[Any]] | None:
 
 class CaseSummaries:
     """The cases ``case_list`` would give, as summary rows (``SUMMARY_ORDER``), newest first, read a
-    page at a time: ``page(offset, limit)`` and ``count()``, each one statement."""
+    page at a time: ``page(offset, limit)`` (or a slice) and ``count()``, each one statement."""
 
     def __init__(self, *, user: object, status: str = "", item_code: str = "", q: str = "",
                  open_only: bool = False) -> None:
@@ -491,6 +491,11 @@ class CaseSummaries:
         _select, count, by_item = _summary_sql(connection.vendor)
         sql = by_item if self.by_item else count
         return int(fetch(f"{sql} WHERE {self.where}", self.params)[0][0])
+
+    def __getitem__(self, window: slice) -> list[tuple[Any, ...]]:
+        start = window.start or 0
+        assert window.stop is not None, "a page has both ends"
+        return self.page(start, window.stop - start)
 
     def page(self, offset: int, limit: int) -> list[tuple[Any, ...]]:
         if self.nothing or limit <= 0:

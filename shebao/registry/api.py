@@ -11,7 +11,6 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Query, Router, Schema
@@ -21,6 +20,7 @@ from shebao.cases.selectors import case_get
 from shebao.core import access
 from shebao.core.access import api_auth
 from shebao.core.errors import PermissionDenied, ValidationFailed
+from shebao.core.paging import Paged
 from shebao.privacy.masking import id_for, mask_id_number
 from shebao.privacy.models import SubjectKind
 from shebao.privacy.services import personal_data_read
@@ -29,7 +29,7 @@ from . import selectors, services
 from .casedata import case_data_get, case_data_set
 from .effects import definition, evaluate
 from .framework import ITEMS
-from .models import Card, Employer, Person, Relationship
+from .models import Card, Employer, Person
 
 router = Router(tags=["registry"], auth=access.UNDECLARED)
 
@@ -216,20 +216,7 @@ def get_employer(request: HttpRequest, code: str) -> dict[str, Any]:
 @paginate(LimitOffsetPagination)
 def list_employer_relationships(request: HttpRequest, code: str) -> Any:
     """Every relationship with the employer, a page at a time, in the detail's order (by name)."""
-    return _Relationships(selectors.employer_relationships(selectors.employer_get(user=request.user, code=code)))
-
-
-class _Relationships:
-    """A page of relationships as the API writes them; counted and sliced in SQL by the paginator."""
-
-    def __init__(self, relationships: QuerySet[Relationship]) -> None:
-        self.relationships = relationships
-
-    def __len__(self) -> int:
-        return int(self.relationships.count())
-
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return [_rel(r) for r in self.relationships[page]]
+    return Paged(selectors.employer_relationships(selectors.employer_get(user=request.user, code=code)), _rel)
 
 
 class PersonOut(Schema):

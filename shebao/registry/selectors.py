@@ -214,10 +214,12 @@ def employer_overview(*, user: Any, code: str, limit: int = 200) -> EmployerOver
     active = employer_relationships(employer)
     staff = is_staff_user(user)
     identifiers = [c for c in (employer.credit_code,) if c]
+    employees = list(active[:limit]) if limit else []
     return EmployerOverview(
         employer=employer,
-        employees=list(active[:limit]) if limit else [],
-        relationship_count=active.count() if limit else 0,
+        employees=employees,
+        # A short list is all of them: no COUNT for the usual employer.
+        relationship_count=(len(employees) if len(employees) < limit else active.count()) if limit else 0,
         employee_count=active.filter(status="active").values("person").distinct().count(),
         bills=list(employer.bills.order_by("-issued_at")[:50]),
         filings=list(employer.filings.order_by("-valid_from")[:50]),

@@ -6,11 +6,9 @@ orders: supervisors, and the staff of the office an order is addressed to.
 
 # No `from __future__ import annotations`: @paginate re-reads the annotations in its own module.
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -21,6 +19,7 @@ from shebao.cases.selectors import case_get
 from shebao.core import access
 from shebao.core.access import api_auth
 from shebao.core.errors import NotFound
+from shebao.core.paging import Paged
 
 from . import selectors, services
 from .facts import facts_catch_up
@@ -206,27 +205,6 @@ def _row(row: Row) -> dict[str, Any]:
         "ratings": {str(i + 1): n for i, n in enumerate(row.ratings)}, "rating_avg": row.rating_avg,
         "good_share": row.good_share,
     }
-
-
-class Paged:
-    """A query whose page django-ninja's ``paginate`` cuts in the database: ``count()`` is one
-    COUNT, a slice reads only that page's rows and shapes them with ``shape``. (Returning a list
-    made every list endpoint read and shape every row before keeping one page.)"""
-
-    def __init__(self, rows: QuerySet[Any], shape: Callable[[Any], dict[str, Any]]) -> None:
-        self.rows, self.shape = rows, shape
-
-    def all(self) -> Self:
-        return self
-
-    def count(self) -> int:
-        return self.rows.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
-        return [self.shape(row) for row in self.rows[window]]
 
 
 @router.get("/supervision/summary", auth=api_auth(access.SUPERVISION_READERS), response={200: SummaryOut, **ERRORS}, summary="督办统计（按机构/事项/承办人）")
